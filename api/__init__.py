@@ -1,0 +1,1 @@
+"""The composition root: HTTP app, wiring of the domain packages, CLI."""

@@ -1,0 +1,1 @@
+"""Call center: operators, queues, routing, scripts, interactions, dispositions, callbacks."""

@@ -1,0 +1,1 @@
+"""Delivery adapters behind one protocol (email, sms, webhook, web, post, file) and channel choice."""

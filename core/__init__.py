@@ -1,0 +1,1 @@
+"""Campana's kernel: settings, database, events, auth, clock, scheduler, errors."""

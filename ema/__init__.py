@@ -1,0 +1,1 @@
+"""Marketing automation: segments, campaigns and journeys, planning, content, outbox, returns."""

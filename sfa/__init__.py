@@ -1,0 +1,1 @@
+"""Sales force automation: accounts, contacts, leads, opportunities, activities, proposals, forecasts."""
