@@ -21,6 +21,7 @@ from core.settings import Settings
 MODEL_MODULES: tuple[str, ...] = (
     "core.auth",
     "core.scheduler",
+    "sfa.models",
 )
 
 ALL_JOBS: tuple[JobSpec, ...] = ()

@@ -1,1 +1,4 @@
-"""Call center: operators, queues, routing, scripts, interactions, dispositions, callbacks."""
+"""Call center.
+
+Operators, queues, routing, scripts, interactions, dispositions, callbacks.
+"""

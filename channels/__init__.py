@@ -1,1 +1,4 @@
-"""Delivery adapters behind one protocol (email, sms, webhook, web, post, file) and channel choice."""
+"""Delivery channels.
+
+Adapters behind one protocol (email, sms, webhook, web, post, file) and channel choice.
+"""

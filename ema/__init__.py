@@ -1,1 +1,4 @@
-"""Marketing automation: segments, campaigns and journeys, planning, content, outbox, returns."""
+"""Marketing automation.
+
+Segments, campaigns and journeys, planning, content, outbox, returns.
+"""

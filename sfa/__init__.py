@@ -1,1 +1,4 @@
-"""Sales force automation: accounts, contacts, leads, opportunities, activities, proposals, forecasts."""
+"""Sales force automation.
+
+Accounts, contacts, leads, opportunities, activities, proposals, forecasts.
+"""
