@@ -22,6 +22,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "core.auth",
     "core.scheduler",
     "sfa.models",
+    "ema.outbox",
+    "ema.returns",
 )
 
 ALL_JOBS: tuple[JobSpec, ...] = ()
