@@ -23,7 +23,10 @@ PEOPLE: tuple[tuple[str, str, str | None, str], ...] = (
 def load(session: Session, clock: Clock) -> str:
     """Create the demo people with one key each; a second run changes nothing."""
     if session.scalar(select(User.id).where(User.email == DEMO_ADMIN_EMAIL)) is not None:
-        return "core: demo people already loaded"
+        return (
+            "core: demo people already loaded; for a new admin key run "
+            "`campana apikey create --name NAME --role admin`"
+        )
     ids: dict[str, int] = {}
     admin_key = ""
     for name, email, manager_email, role in PEOPLE:

@@ -6,4 +6,7 @@ from fastapi import APIRouter
 
 from api.routers import access, system
 
-ROUTERS: tuple[APIRouter, ...] = (system.router, access.router)
+DIRECT_ROUTERS: tuple[APIRouter, ...] = (system.router,)
+"""Routers without prefix or dependencies whose routes go straight onto the app."""
+
+ROUTERS: tuple[APIRouter, ...] = (access.router,)
