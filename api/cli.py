@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from api import wiring
 from api.app import add_gauge, create_app
+from api.cli_import import import_app
 from api.metrics import GaugeSpec
 from api.runtime import Runtime, build_runtime
 from core import migrate as migrations
@@ -41,6 +42,7 @@ apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_he
 user_app = typer.Typer(help="Create and list users (reps, managers, planners, operators).")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
 
 err = Console(stderr=True)
 out = Console()

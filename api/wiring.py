@@ -17,16 +17,24 @@ from core.clock import Clock
 from core.events import EventBus
 from core.scheduler import Drainer, JobSpec
 from core.settings import Settings
+from sfa import demo as sfa_demo
+from sfa import jobs as sfa_jobs
+from sfa.timeline import TimelineSource
 
 MODEL_MODULES: tuple[str, ...] = (
     "core.auth",
     "core.scheduler",
     "sfa.models",
+    "sfa.lead_models",
+    "sfa.pipeline_models",
     "ema.outbox",
     "ema.returns",
 )
 
-ALL_JOBS: tuple[JobSpec, ...] = ()
+TIMELINE_SOURCES: dict[str, TimelineSource] = {}
+"""The modules' histories merged into a contact's timeline (besides SFA's own entries)."""
+
+ALL_JOBS: tuple[JobSpec, ...] = (*sfa_jobs.JOBS,)
 """Every scheduled job of every package; ids are unique (a structure test checks)."""
 
 ALL_DRAINERS: tuple[Drainer, ...] = ()
@@ -36,7 +44,10 @@ DemoLoader = Callable[[Session, Clock], str]
 """Loads one module's demo data and returns a one-line summary."""
 
 
-DEMO_LOADERS: tuple[tuple[str, DemoLoader], ...] = (("core", core_demo.load),)
+DEMO_LOADERS: tuple[tuple[str, DemoLoader], ...] = (
+    ("core", core_demo.load),
+    ("sfa", sfa_demo.load),
+)
 
 
 def import_models() -> None:

@@ -105,3 +105,64 @@ class Consent(Base):
     granted: Mapped[bool]
     source: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime]
+
+
+class Team(Base):
+    """A sales team led by a manager; a user belongs to at most one team."""
+
+    __tablename__ = "sfa_teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class TeamMember(Base):
+    """Membership of a user in a team."""
+
+    __tablename__ = "sfa_team_members"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_users.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("sfa_teams.id", ondelete="CASCADE"), index=True)
+
+
+class TimelineEntry(Base):
+    """One thing that happened with a contact, written by SFA or a higher module."""
+
+    __tablename__ = "sfa_timeline"
+    __table_args__ = (Index("ix_sfa_timeline_contact_time", "contact_id", "occurred_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("sfa_contacts.id"))
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(50))
+    summary: Mapped[str] = mapped_column(String(500))
+    module: Mapped[str] = mapped_column(String(20))
+    ref: Mapped[str | None] = mapped_column(String(100))
+    original_contact_id: Mapped[int | None]
+
+
+class Activity(Base):
+    """A call, meeting, email, note or task about a contact, lead or opportunity."""
+
+    __tablename__ = "sfa_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(String(4000))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("sfa_contacts.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("sfa_leads.id"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sfa_opportunities.id"), index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id"), index=True)
+    due_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    origin: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    deleted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routers import access, system
+from api.routers import access, sfa_contacts, sfa_leads, sfa_reports, sfa_sales, system
 
 DIRECT_ROUTERS: tuple[APIRouter, ...] = (system.router,)
 """Routers without prefix or dependencies whose routes go straight onto the app."""
 
-ROUTERS: tuple[APIRouter, ...] = (access.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    access.router,
+    sfa_contacts.router,
+    sfa_leads.router,
+    sfa_sales.router,
+    sfa_reports.router,
+)
