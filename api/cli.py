@@ -115,7 +115,7 @@ def serve(
         threading.Thread(target=scheduler.run, name="scheduler", daemon=True),
         threading.Thread(
             target=run_worker,
-            args=(runtime.job_context(), wiring.ALL_DRAINERS, stop_worker),
+            args=(runtime.job_context(), wiring.drainers(runtime.dispatcher), stop_worker),
             name="worker",
             daemon=True,
         ),
@@ -160,7 +160,7 @@ def worker() -> None:
     """Drain the dispatch outbox; run as many as you like against PostgreSQL."""
     runtime = _runtime()
     with _until_signalled() as stop:
-        run_worker(runtime.job_context(), wiring.ALL_DRAINERS, stop)
+        run_worker(runtime.job_context(), wiring.drainers(runtime.dispatcher), stop)
 
 
 @app.command()

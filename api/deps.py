@@ -15,6 +15,7 @@ from core.clock import Clock
 from core.db import session_scope
 from core.errors import Unauthenticated
 from core.settings import Settings
+from ema.dispatch import Dispatcher
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -46,6 +47,13 @@ async def get_settings(runtime: RuntimeDep) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_dispatcher(runtime: RuntimeDep) -> Dispatcher:
+    return runtime.dispatcher
+
+
+DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 
 
 def _presented_key(request: Request) -> str:

@@ -14,6 +14,7 @@ from core.db import make_engine, make_session_factory
 from core.events import BUS_KEY, EventBus
 from core.scheduler import JobContext
 from core.settings import Settings
+from ema.dispatch import Dispatcher
 
 
 @dataclass
@@ -26,9 +27,12 @@ class Runtime:
     bus: EventBus
     clock: Clock
     principals: PrincipalCache = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+    """Channels and compiled templates of this process, built once."""
 
     def __post_init__(self) -> None:
         self.principals = PrincipalCache(self.settings.auth_cache_seconds)
+        self.dispatcher = wiring.build_dispatcher(self.settings)
 
     def job_context(self) -> JobContext:
         return JobContext(self.session_factory, self.settings, self.clock)

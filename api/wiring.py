@@ -9,16 +9,33 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from email.utils import parseaddr
 
 from sqlalchemy.orm import Session
 
+from channels.email import SmtpChannel
+from channels.file import FileChannel
+from channels.post import PostChannel
+from channels.registry import ChannelRegistry
+from channels.sms import SmsChannel
+from channels.web import WebChannel
+from channels.webhook import WebhookChannel
 from core import demo as core_demo
 from core.clock import Clock
 from core.events import EventBus
-from core.scheduler import Drainer, JobSpec
+from core.scheduler import Drainer, JobSpec, node_name
 from core.settings import Settings
+from ema import demo as ema_demo
+from ema import handlers as ema_handlers
+from ema import jobs as ema_jobs
+from ema.dispatch import Dispatcher
+from ema.events import CampaignTaskOverdue
+from ema.rendering import Renderer
+from ema.segments import ExternalRule, install_external_rules
+from ema.tokens import Signer
 from sfa import demo as sfa_demo
 from sfa import jobs as sfa_jobs
+from sfa.events import ContactMerged, OpportunityWon
 from sfa.timeline import TimelineSource
 
 MODEL_MODULES: tuple[str, ...] = (
@@ -29,16 +46,50 @@ MODEL_MODULES: tuple[str, ...] = (
     "sfa.pipeline_models",
     "ema.outbox",
     "ema.returns",
+    "ema.models",
+    "channels.models",
+    "ema.content",
 )
 
 TIMELINE_SOURCES: dict[str, TimelineSource] = {}
 """The modules' histories merged into a contact's timeline (besides SFA's own entries)."""
 
-ALL_JOBS: tuple[JobSpec, ...] = (*sfa_jobs.JOBS,)
+SEGMENT_RULES: dict[str, ExternalRule] = {}
+"""Segment rule kinds other packages compile (EMA may not import them)."""
+
+ALL_JOBS: tuple[JobSpec, ...] = (*sfa_jobs.JOBS, *ema_jobs.JOBS)
 """Every scheduled job of every package; ids are unique (a structure test checks)."""
 
-ALL_DRAINERS: tuple[Drainer, ...] = ()
-"""The steps a `campana worker` loops over."""
+
+def build_channels(settings: Settings) -> ChannelRegistry:
+    """The delivery adapters of this process (`phone` is added by the call center)."""
+    registry = ChannelRegistry()
+    if settings.smtp.host:
+        registry.register(SmtpChannel(settings.smtp))
+    else:
+        registry.register(FileChannel(settings.file_channel_dir, settings.smtp.sender))
+    if settings.sms.gateway_url:
+        registry.register(SmsChannel(settings.sms))
+    registry.register(WebhookChannel(settings.webhook, settings.signing_key()))
+    registry.register(WebChannel())
+    registry.register(PostChannel(settings.data_dir / "post", node_name()))
+    return registry
+
+
+def build_dispatcher(settings: Settings) -> Dispatcher:
+    """The outbox dispatcher: channels plus a renderer that keeps compiled templates."""
+    renderer = Renderer(
+        Signer(settings.signing_key()),
+        settings.base_url,
+        parseaddr(settings.smtp.sender)[1].rpartition("@")[2] or "localhost",
+    )
+    return Dispatcher(build_channels(settings), renderer)
+
+
+def drainers(dispatcher: Dispatcher) -> tuple[Drainer, ...]:
+    """The steps a `campana worker` loops over."""
+    return (dispatcher.drain,)
+
 
 DemoLoader = Callable[[Session, Clock], str]
 """Loads one module's demo data and returns a one-line summary."""
@@ -47,6 +98,7 @@ DemoLoader = Callable[[Session, Clock], str]
 DEMO_LOADERS: tuple[tuple[str, DemoLoader], ...] = (
     ("core", core_demo.load),
     ("sfa", sfa_demo.load),
+    ("ema", ema_demo.load),
 )
 
 
@@ -59,4 +111,9 @@ def import_models() -> None:
 def build_bus(settings: Settings) -> EventBus:
     """The event bus with every package's subscriptions and the sibling links."""
     del settings  # sibling links that need configuration read it here
-    return EventBus()
+    install_external_rules(SEGMENT_RULES)
+    bus = EventBus()
+    bus.subscribe(ContactMerged, ema_handlers.on_contact_merged)
+    bus.subscribe(OpportunityWon, ema_handlers.on_opportunity_won)
+    bus.subscribe(CampaignTaskOverdue, ema_handlers.on_campaign_task_overdue)
+    return bus

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routers import access, sfa_contacts, sfa_leads, sfa_reports, sfa_sales, system
+from api.routers import (
+    access,
+    campaigns,
+    content,
+    delivery,
+    segments,
+    sfa_contacts,
+    sfa_leads,
+    sfa_reports,
+    sfa_sales,
+    system,
+    tracking,
+)
 
 DIRECT_ROUTERS: tuple[APIRouter, ...] = (system.router,)
 """Routers without prefix or dependencies whose routes go straight onto the app."""
@@ -15,4 +27,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     sfa_leads.router,
     sfa_sales.router,
     sfa_reports.router,
+    segments.router,
+    campaigns.router,
+    content.router,
+    delivery.router,
+    tracking.router,
 )
