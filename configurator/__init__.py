@@ -1,7 +1,12 @@
 """Constraint-based product configurator: models, solving, explanation, pricing, BOM.
 
-The engine is pure Python with no database and no HTTP. Build one
-`configurator.engine.Configurator` per product model version (compiling is the
-expensive part) and drive dialogs through `configurator.session.Session` or
-the stateless `Configurator.state(choices)`.
+The engine is pure Python with no database and no HTTP:
+
+- `configurator.formats.native | featureide | xcsp` import a `model.ProductModel`;
+- `engine.Configurator(model)` compiles it once per model version (thread-safe,
+  shared by all sessions) and answers `valid_domains(choices)`;
+- `session.Session(cfg, choices, domains)` is one dialog: `choose`, `unset`,
+  `explain`, `state`, `complete`, `bom`;
+- `explain`, `optimise` (completion, price range), `counting` and `pricing`
+  hold the functions behind those methods.
 """
