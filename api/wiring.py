@@ -20,6 +20,8 @@ from channels.registry import ChannelRegistry
 from channels.sms import SmsChannel
 from channels.web import WebChannel
 from channels.webhook import WebhookChannel
+from configurator import demo as configurator_demo
+from configurator import jobs as configurator_jobs
 from core import demo as core_demo
 from core.clock import Clock
 from core.events import EventBus
@@ -49,6 +51,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "ema.models",
     "channels.models",
     "ema.content",
+    "configurator.models",
 )
 
 TIMELINE_SOURCES: dict[str, TimelineSource] = {}
@@ -57,7 +60,7 @@ TIMELINE_SOURCES: dict[str, TimelineSource] = {}
 SEGMENT_RULES: dict[str, ExternalRule] = {}
 """Segment rule kinds other packages compile (EMA may not import them)."""
 
-ALL_JOBS: tuple[JobSpec, ...] = (*sfa_jobs.JOBS, *ema_jobs.JOBS)
+ALL_JOBS: tuple[JobSpec, ...] = (*sfa_jobs.JOBS, *ema_jobs.JOBS, *configurator_jobs.JOBS)
 """Every scheduled job of every package; ids are unique (a structure test checks)."""
 
 
@@ -99,6 +102,7 @@ DEMO_LOADERS: tuple[tuple[str, DemoLoader], ...] = (
     ("core", core_demo.load),
     ("sfa", sfa_demo.load),
     ("ema", ema_demo.load),
+    ("configurator", configurator_demo.load),
 )
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routers import (
     access,
     campaigns,
+    configurator,
     content,
     delivery,
     segments,
@@ -32,4 +33,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     content.router,
     delivery.router,
     tracking.router,
+    configurator.router,
 )
