@@ -20,7 +20,9 @@ from channels.registry import ChannelRegistry
 from channels.sms import SmsChannel
 from channels.web import WebChannel
 from channels.webhook import WebhookChannel
+from configurator import audience as configurator_audience
 from configurator import demo as configurator_demo
+from configurator import history as configurator_history
 from configurator import jobs as configurator_jobs
 from core import demo as core_demo
 from core.clock import Clock
@@ -29,6 +31,7 @@ from core.scheduler import Drainer, JobSpec, node_name
 from core.settings import Settings
 from ema import demo as ema_demo
 from ema import handlers as ema_handlers
+from ema import history as ema_history
 from ema import jobs as ema_jobs
 from ema.dispatch import Dispatcher
 from ema.events import CampaignTaskOverdue
@@ -54,10 +57,15 @@ MODEL_MODULES: tuple[str, ...] = (
     "configurator.models",
 )
 
-TIMELINE_SOURCES: dict[str, TimelineSource] = {}
+TIMELINE_SOURCES: dict[str, TimelineSource] = {
+    "ema": ema_history.ema_source,
+    "configurator": configurator_history.configurator_source,
+}
 """The modules' histories merged into a contact's timeline (besides SFA's own entries)."""
 
-SEGMENT_RULES: dict[str, ExternalRule] = {}
+SEGMENT_RULES: dict[str, ExternalRule] = {
+    "configuration": configurator_audience.ConfigurationRule(),
+}
 """Segment rule kinds other packages compile (EMA may not import them)."""
 
 ALL_JOBS: tuple[JobSpec, ...] = (*sfa_jobs.JOBS, *ema_jobs.JOBS, *configurator_jobs.JOBS)
