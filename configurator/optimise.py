@@ -3,14 +3,15 @@
 Costs are linear in the chosen values, so a MaxSAT call (python-sat RC2,
 stratified because prices have many distinct weights) finds the optimum:
 one soft clause per (variable, value) costing more than that variable's
-cheapest value. User choices are hard and never overridden; defaults are
-applied greedily in model order while they stay consistent, then become hard
-too; every other variable is set by the engine.
+cheapest value. User choices are hard and never overridden. Defaults are
+soft and ranked below the objective: the completion is the optimum, and
+among equally good products the one that keeps the most defaults, so the
+cheapest completion always costs the minimum the price range shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,15 +83,31 @@ def complete(
     objective: Costs | None = None,
     use_defaults: bool = True,
 ) -> Completion:
-    """The optimal complete product: minimal price, or minimal `objective` when given."""
+    """The optimal complete product: minimal price, or minimal `objective` when given.
+
+    Among optimal products it keeps as many open defaults as it can; the
+    defaults it had to give up are returned as `overridden_defaults`.
+    """
     lits = cfg.check_consistent(choices)
-    applied, overridden = apply_defaults(cfg, choices) if use_defaults else ({}, {})
+    defaults = _open_defaults(cfg, choices) if use_defaults else {}
     costs = objective if objective is not None else price_table(cfg.model)
-    product = cfg.decode(minimise(cfg, lits + cfg.literals(applied), costs))
+    preferred = [cfg.encoding.lit(var, value) for var, value in defaults.items()]
+    product = cfg.decode(minimise(cfg, lits, costs, prefer=preferred))
+    applied = {var: value for var, value in defaults.items() if product[var] == value}
+    overridden = {var: value for var, value in defaults.items() if product[var] != value}
     result = {
         name: Choice(value, _origin(name, choices, applied)) for name, value in product.items()
     }
     return Completion(result, price(cfg.model, product), overridden)
+
+
+def _open_defaults(cfg: Configurator, choices: Mapping[str, Value]) -> dict[str, Value]:
+    """The first default of every variable the user left open, in model order."""
+    defaults: dict[str, Value] = {}
+    for default in cfg.model.defaults:
+        if default.variable not in choices:
+            defaults.setdefault(default.variable, default.value)
+    return defaults
 
 
 def _origin(name: str, choices: Mapping[str, Value], applied: Mapping[str, Value]) -> str:
@@ -111,10 +128,18 @@ def price_range(cfg: Configurator, choices: Mapping[str, Value]) -> PriceRange:
     return PriceRange(price(cfg.model, cheapest), price(cfg.model, dearest))
 
 
-def minimise(cfg: Configurator, hard: list[int], costs: Costs) -> list[int]:
-    """A SAT model satisfying `hard` with minimal total cost (RC2 MaxSAT)."""
+def minimise(
+    cfg: Configurator, hard: list[int], costs: Costs, *, prefer: Sequence[int] = ()
+) -> list[int]:
+    """A SAT model satisfying `hard` with minimal total cost (RC2 MaxSAT).
+
+    Literals in `prefer` are kept when the cost allows: each weighs 1 while
+    every unit of cost weighs more than all of them together.
+    """
     enc = cfg.encoding
-    soft = _soft_clauses(cfg, costs)
+    rank = len(prefer) + 1
+    soft = [(lit, weight * rank) for lit, weight in _soft_clauses(cfg, costs)]
+    soft += [(-lit, 1) for lit in prefer]
     if not soft:
         return cfg.solve(hard) or []
     wcnf = WCNF()

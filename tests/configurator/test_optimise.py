@@ -15,7 +15,7 @@ from configurator.expression import Value, evaluate, parse
 from configurator.formats.featureide import load_featureide_file
 from configurator.formats.native import load_native_file
 from configurator.model import Constraint, Need, NeedOption, NeedRule, ProductModel, Variable
-from configurator.optimise import PriceRange, complete, price_range
+from configurator.optimise import Choice, PriceRange, complete, price_range
 from configurator.pricing import bill_of_materials, price
 from configurator.synthetic import TableModelSpec, table_model
 from core.errors import InvalidInput
@@ -75,16 +75,27 @@ def test_price_range_equals_brute_force(
 
 
 def test_defaults_are_soft_and_user_choices_are_never_overridden(ebike: Configurator) -> None:
+    # The cheapest product wins over defaults that cost extra (lights, gears),
+    # and keeps the defaults that cost nothing (colour).
     plain = complete(ebike, {})
-    assert plain.choices["lights"].set_by == "default"
-    assert plain.choices["lights"].value == "standard"
-    # A speed pedelec needs high beam: the lights default must give way, visibly.
+    assert plain.price == price_range(ebike, {}).min
+    assert plain.choices["color"] == Choice("black", "default")
+    assert plain.overridden_defaults["lights"] == "standard"
+    assert plain.choices["lights"].set_by == "engine"
+    # A speed pedelec needs high beam: the user's motor stays, the default gives way.
     fast = complete(ebike, {"motor": "mid_speed"})
     assert fast.choices["motor"].set_by == "user"
-    assert fast.choices["lights"].value == "high_beam"
-    assert fast.choices["lights"].set_by == "engine"
-    assert fast.overridden_defaults == {"lights": "standard"}
+    assert fast.choices["lights"] == Choice("high_beam", "engine")
+    assert fast.overridden_defaults["lights"] == "standard"
     assert {c.set_by for c in fast.choices.values()} == {"user", "default", "engine"}
+
+
+def test_defaults_decide_between_equally_good_products(ebike: Configurator) -> None:
+    free = {var: dict.fromkeys(values, 0.0) for var, values in ebike.model.domains.items()}
+    kept = complete(ebike, {"frame": "city"}, objective=free)
+    for default in ebike.model.defaults:
+        assert kept.choices[default.variable] == Choice(default.value, "default")
+    assert kept.overridden_defaults == {}
 
 
 def test_weighted_objective(ebike: Configurator) -> None:
