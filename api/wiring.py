@@ -27,6 +27,7 @@ from configurator import jobs as configurator_jobs
 from core import demo as core_demo
 from core.clock import Clock
 from core.events import EventBus
+from core.history import TimelineSource
 from core.scheduler import Drainer, JobSpec, node_name
 from core.settings import Settings
 from ema import demo as ema_demo
@@ -41,7 +42,6 @@ from ema.tokens import Signer
 from sfa import demo as sfa_demo
 from sfa import jobs as sfa_jobs
 from sfa.events import ContactMerged, OpportunityWon
-from sfa.timeline import TimelineSource
 
 MODEL_MODULES: tuple[str, ...] = (
     "core.auth",

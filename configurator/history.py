@@ -11,15 +11,14 @@ k = 0 started, 1 completed, 2 abandoned, 3 ordered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, cast, literal, null, or_, select, union_all
+from sqlalchemy import BigInteger, Integer, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from configurator.models import Configuration, Order, Product
+from core.history import Bound, HistoryEntry, newest_first
 
 MODULE = "configurator"
 STEPS = (
@@ -33,21 +32,6 @@ SUMMARY = {
     "abandoned": "Abandoned a {name} configuration",
     "ordered": "Ordered a {name} (order {order_id})",
 }
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One configurator event of a contact (the shape `sfa.timeline.TimelineRow` reads)."""
-
-    occurred_at: datetime
-    seq: int
-    id: int
-    contact_id: int
-    kind: str
-    summary: str
-    module: str
-    ref: str | None
-    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _step_query(contact_ids: Sequence[int], name: str, rank: int, at: Any) -> Any:
@@ -88,18 +72,12 @@ def _orders(contact_ids: Sequence[int]) -> Any:
 
 
 def configurator_source(
-    session: Session, contact_ids: Sequence[int], before: tuple[datetime, int] | None, limit: int
+    session: Session, contact_ids: Sequence[int], before: Bound | None, limit: int
 ) -> list[HistoryEntry]:
     """The contacts' configuration sessions, newest first, strictly before `before`."""
     parts = [_step_query(contact_ids, name, rank, at) for name, rank, at in STEPS]
     both = union_all(*parts, _orders(contact_ids)).subquery("cfg_history")
-    query = select(both)
-    if before is not None:
-        at, seq = before
-        query = query.where(
-            or_(both.c.at < at, and_(both.c.at == at, both.c.seq < literal(seq, BigInteger)))
-        )
-    query = query.order_by(both.c.at.desc(), both.c.seq.desc()).limit(limit)
+    query = newest_first(select(both), both.c.at, both.c.seq, before, limit)
     return [_entry(row) for row in session.execute(query)]
 
 

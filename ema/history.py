@@ -16,22 +16,20 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Text,
-    and_,
     cast,
     false,
     func,
     literal,
     null,
-    or_,
     select,
     union_all,
 )
 from sqlalchemy.orm import Session
 
+from core.history import Bound, HistoryEntry, newest_first
 from ema.models import Campaign
 from ema.outbox import OutboxMessage, OutboxState
 from ema.returns import Return
-from sfa.timeline import Bound, SourceEntry
 
 MODULE = "ema"
 HAPPENED = (OutboxState.SENT.value, OutboxState.FAILED.value, OutboxState.SKIPPED.value)
@@ -83,20 +81,14 @@ def _returns(contact_ids: Sequence[int]) -> Any:
 
 def ema_source(
     session: Session, contact_ids: Sequence[int], before: Bound | None, limit: int
-) -> list[SourceEntry]:
+) -> list[HistoryEntry]:
     """The contacts' campaign messages and returns, newest first, strictly before `before`."""
     both = union_all(_messages(contact_ids), _returns(contact_ids)).subquery("ema_history")
-    query = select(both)
-    if before is not None:
-        at, seq = before
-        query = query.where(
-            or_(both.c.at < at, and_(both.c.at == at, both.c.seq < literal(seq, BigInteger)))
-        )
-    query = query.order_by(both.c.at.desc(), both.c.seq.desc()).limit(limit)
+    query = newest_first(select(both), both.c.at, both.c.seq, before, limit)
     return [_entry(row) for row in session.execute(query)]
 
 
-def _entry(row: Any) -> SourceEntry:
+def _entry(row: Any) -> HistoryEntry:
     message = row.kind.startswith("message.")
     detail: dict[str, Any] = {
         "campaign_id": row.campaign_id,
@@ -110,7 +102,7 @@ def _entry(row: Any) -> SourceEntry:
     else:
         detail["is_machine"] = bool(row.is_machine)
         detail["return"] = row.extra or {}
-    return SourceEntry(
+    return HistoryEntry(
         occurred_at=row.at,
         seq=int(row.seq),
         id=int(row.row_id),

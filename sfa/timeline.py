@@ -2,16 +2,10 @@
 
 SFA writes its own entries (`add_timeline_entry`) into `sfa_timeline`. Modules
 SFA may not import (ema, configurator) keep their history in their own tables
-and expose it as a `TimelineSource`: a function reading one page of a
-contact's entries, newest first, strictly before a bound. `list_timeline`
+and expose it as a `core.history.TimelineSource`. `list_timeline`
 merges SFA's table with the sources it is given (api/wiring.py lists them) in
 one order: `(occurred_at, source, seq)` descending, keyset-paginated, so a page
 costs one indexed query per source whatever the page number.
-
-A source's bound `(at, seq)` means "entries with `occurred_at < at`, or
-`occurred_at == at and seq < seq`"; `seq` is an integer unique within the
-source (integers compare the same in SQL and Python on every database) and
-fits a BIGINT: sources compare it as one (`literal(seq, BigInteger)`).
 """
 
 from __future__ import annotations
@@ -19,73 +13,25 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import Field
-from sqlalchemy import BigInteger, and_, literal, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.history import Bound, HistoryEntry, TimelineSource, newest_first
 from core.pagination import Page, PageParams, decode_cursor, encode_cursor
 from sfa.models import Contact, TimelineEntry
 from sfa.schemas import TimelineRead
-
-Bound = tuple[datetime, int]
-"""Strictly-before bound handed to a source: `(occurred_at, seq)`."""
 
 SEQ_ABOVE = 2**62
 """A seq greater than any real one: the bound admits every entry at that instant."""
 SEQ_BELOW = -1
 """A seq smaller than any real one: the bound admits nothing at that instant."""
 SFA_SOURCE = "sfa"
-
-
-class TimelineRow(Protocol):
-    """What a source returns per entry (any object with these attributes)."""
-
-    @property
-    def occurred_at(self) -> datetime: ...
-    @property
-    def seq(self) -> int: ...
-    @property
-    def id(self) -> int: ...
-    @property
-    def contact_id(self) -> int: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def summary(self) -> str: ...
-    @property
-    def module(self) -> str: ...
-    @property
-    def ref(self) -> str | None: ...
-    @property
-    def detail(self) -> Mapping[str, Any]: ...
-
-
-class TimelineSource(Protocol):
-    """One module's history: at most `limit` entries of `contact_ids` before `before`."""
-
-    def __call__(
-        self, session: Session, contact_ids: Sequence[int], before: Bound | None, limit: int
-    ) -> Sequence[TimelineRow]: ...
-
-
-@dataclass(frozen=True)
-class SourceEntry:
-    """A ready-made `TimelineRow` (SFA's and EMA's sources use it)."""
-
-    occurred_at: datetime
-    seq: int
-    id: int
-    contact_id: int
-    kind: str
-    summary: str
-    module: str
-    ref: str | None
-    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 class TimelineItem(TimelineRead):
@@ -130,20 +76,17 @@ def history_ids(session: Session, contact_id: int) -> list[int]:
 
 def sfa_source(
     session: Session, contact_ids: Sequence[int], before: Bound | None, limit: int
-) -> list[SourceEntry]:
+) -> list[HistoryEntry]:
     """SFA's own entries (index `ix_sfa_timeline_contact_time`)."""
-    query = select(TimelineEntry).where(TimelineEntry.contact_id.in_(contact_ids))
-    if before is not None:
-        at, seq = before
-        query = query.where(
-            or_(
-                TimelineEntry.occurred_at < at,
-                and_(TimelineEntry.occurred_at == at, TimelineEntry.id < literal(seq, BigInteger)),
-            )
-        )
-    query = query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+    query = newest_first(
+        select(TimelineEntry).where(TimelineEntry.contact_id.in_(contact_ids)),
+        TimelineEntry.occurred_at,
+        TimelineEntry.id,
+        before,
+        limit,
+    )
     return [
-        SourceEntry(
+        HistoryEntry(
             occurred_at=r.occurred_at,
             seq=r.id,
             id=r.id,
@@ -153,7 +96,7 @@ def sfa_source(
             module=r.module,
             ref=r.ref,
         )
-        for r in session.scalars(query.limit(limit))
+        for r in session.scalars(query)
     ]
 
 
@@ -192,7 +135,7 @@ def _bound(after: _Key | None, source: str) -> Bound | None:
     return after.bound_for(source) if after is not None else None
 
 
-def _stream(source: str, rows: Sequence[TimelineRow]) -> Iterator[tuple[Any, ...]]:
+def _stream(source: str, rows: Sequence[HistoryEntry]) -> Iterator[tuple[Any, ...]]:
     for row in rows:
         yield (row.occurred_at, source, row.seq, row)
 
@@ -224,7 +167,7 @@ def list_timeline(
     return Page[TimelineItem](items=items, next_cursor=cursor)
 
 
-def _item(row: TimelineRow, contact_id: int) -> TimelineItem:
+def _item(row: HistoryEntry, contact_id: int) -> TimelineItem:
     return TimelineItem(
         id=row.id,
         contact_id=contact_id,

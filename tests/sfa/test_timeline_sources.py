@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.history import Bound, HistoryEntry, TimelineSource
 from core.pagination import PageParams, encode_cursor
-from sfa.timeline import Bound, SourceEntry, TimelineSource, list_timeline
+from sfa.timeline import list_timeline
 from tests.builders import T0
 from tests.conftest import KeyMaker
 
@@ -23,7 +24,7 @@ from tests.conftest import KeyMaker
 def _source(name: str, stamps: list[tuple[int, int]]) -> TimelineSource:
     """A source over fixed entries: (minutes after T0, seq)."""
     entries = [
-        SourceEntry(
+        HistoryEntry(
             occurred_at=T0 + timedelta(minutes=m),
             seq=seq,
             id=seq,
@@ -39,7 +40,7 @@ def _source(name: str, stamps: list[tuple[int, int]]) -> TimelineSource:
 
     def read(
         session: Session, contact_ids: Sequence[int], before: Bound | None, limit: int
-    ) -> list[SourceEntry]:
+    ) -> list[HistoryEntry]:
         del session, contact_ids
         kept = [e for e in ordered if before is None or (e.occurred_at, e.seq) < before]
         return kept[:limit]
