@@ -24,17 +24,21 @@ from configurator import audience as configurator_audience
 from configurator import demo as configurator_demo
 from configurator import history as configurator_history
 from configurator import jobs as configurator_jobs
+from configurator import profile as configurator_profile
+from configurator.events import ConfigurationOrdered
+from configurator.models import Order as ConfiguratorOrder
 from core import demo as core_demo
 from core.clock import Clock
 from core.events import EventBus
 from core.history import TimelineSource
 from core.scheduler import Drainer, JobSpec, node_name
 from core.settings import Settings
+from ema import conversions as ema_conversions
 from ema import demo as ema_demo
 from ema import handlers as ema_handlers
 from ema import history as ema_history
 from ema import jobs as ema_jobs
-from ema.dispatch import Dispatcher
+from ema.dispatch import Dispatcher, RateLimit
 from ema.events import CampaignTaskOverdue
 from ema.rendering import Renderer
 from ema.segments import ExternalRule, install_external_rules
@@ -93,8 +97,10 @@ def build_dispatcher(settings: Settings) -> Dispatcher:
         Signer(settings.signing_key()),
         settings.base_url,
         parseaddr(settings.smtp.sender)[1].rpartition("@")[2] or "localhost",
+        products=configurator_profile.latest_products,
     )
-    return Dispatcher(build_channels(settings), renderer)
+    limits = {c: RateLimit(rate) for c, rate in settings.worker.rate_limits.items()}
+    return Dispatcher(build_channels(settings), renderer, rate_limits=limits)
 
 
 def drainers(dispatcher: Dispatcher) -> tuple[Drainer, ...]:
@@ -128,4 +134,26 @@ def build_bus(settings: Settings) -> EventBus:
     bus.subscribe(ContactMerged, ema_handlers.on_contact_merged)
     bus.subscribe(OpportunityWon, ema_handlers.on_opportunity_won)
     bus.subscribe(CampaignTaskOverdue, ema_handlers.on_campaign_task_overdue)
+    bus.subscribe(ConfigurationOrdered, on_configuration_ordered)
     return bus
+
+
+def on_configuration_ordered(session: Session, event: ConfigurationOrdered) -> None:
+    """A configured product ordered is a conversion for EMA (handed over as plain values)."""
+    order = session.get(ConfiguratorOrder, event.order_id)
+    if order is None:
+        return
+    ema_conversions.record_conversion(
+        session,
+        contact_id=event.contact_id,
+        email=event.contact_email,
+        occurred_at=order.created_at,
+        detail={
+            "source": ConfigurationOrdered.name,
+            "ref": f"configuration_order:{event.order_id}",
+            "order_id": event.order_id,
+            "configuration_id": event.configuration_id,
+            "product": event.product_slug,
+            "price": event.price,
+        },
+    )

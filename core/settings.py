@@ -72,6 +72,18 @@ class WorkerSettings(BaseSettings):
     claim_ttl_seconds: float = Field(default=300.0, gt=0)
     idle_sleep_seconds: float = Field(default=1.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    rate_limits: dict[str, float] = Field(
+        default_factory=dict,
+        description='Messages per second per channel from one worker, e.g. {"sms": 20} (JSON)',
+    )
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rates_positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for channel, rate in value.items():
+            if not rate > 0:
+                raise ValueError(f"{channel}: the rate must be above 0 messages per second")
+        return value
 
 
 class Settings(BaseSettings):

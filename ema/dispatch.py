@@ -1,6 +1,7 @@
 """The dispatch drainer behind `campana worker`: claim, choose, render, send, settle.
 
-One call handles one batch. Rows due now (and claims whose worker died) are
+One call handles one batch. Rows due now (and claims whose worker died) of
+campaigns that are not paused (a paused campaign's rows stay pending) are
 claimed in one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so any
 number of workers share the outbox; the single writer lock on SQLite) and
 committed. Contacts, consents, suppressions and recent sends are loaded in
@@ -15,8 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,17 +26,18 @@ from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from channels.base import Message, Outcome, SendResult
-from channels.choice import Action, Decision, Policy, choose
+from channels.choice import Action, Decision, Policy, Recipient, choose
 from channels.registry import ChannelRegistry
 from core.errors import DomainError
 from core.scheduler import JobContext, node_name
 from ema.outbox import OutboxMessage, OutboxState
+from ema.policy import DEFAULT_POLICY
 from ema.recipients import (
-    DEFAULT_POLICY,
     campaign_context,
     load_campaigns,
     load_recipients,
     policy_for,
+    recent_sends,
 )
 from ema.rendering import (
     Addressing,
@@ -53,9 +55,13 @@ BACKOFF_MAX = timedelta(hours=1)
 
 _CLAIM = """
 UPDATE ema_outbox SET state = 'claimed', claimed_by = :node, claimed_until = :until
-WHERE id IN (SELECT id FROM ema_outbox WHERE {where} ORDER BY {order} LIMIT :limit {lock})
+WHERE id IN (SELECT id FROM ema_outbox WHERE {where} AND NOT EXISTS (
+    SELECT 1 FROM ema_campaigns WHERE ema_campaigns.id = ema_outbox.campaign_id
+    AND ema_campaigns.status = 'paused') ORDER BY {order} LIMIT :limit {lock})
 RETURNING id, campaign_id, step_id, contact_id, variant, content, attempts
 """
+"""Rows of a paused campaign are passed over (left pending, untouched) until it resumes:
+the anti-join is a primary-key probe of `ema_campaigns` per candidate row."""
 _EXPIRED = ("state = 'claimed' AND claimed_until < :now", "claimed_until")
 _DUE = ("state = 'pending' AND due_at <= :now", "due_at")
 """Two range scans of the (state, due_at) index, each already in order: one query with
@@ -83,17 +89,36 @@ class _Send:
 
 
 class RateLimit:
-    """At most `per_second` sends on one channel from this process."""
+    """At most `per_second` sends on one channel from this process.
 
-    def __init__(self, per_second: float) -> None:
+    `monotonic` and `sleep` are injectable so the spacing can be checked without timing."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not per_second > 0:
+            raise ValueError("a rate limit must be above 0 per second")
         self.interval = 1.0 / per_second
+        self._monotonic = monotonic
+        self._sleep = sleep
         self._next = 0.0
 
     def wait(self) -> None:
-        now = time.monotonic()
+        """Block until the next send may go (the first one goes at once)."""
+        now = self._monotonic()
         if self._next > now:
-            time.sleep(self._next - now)
+            self._sleep(self._next - now)
         self._next = max(self._next, now) + self.interval
+
+    def paced(self, messages: Iterator[Message]) -> Iterator[Message]:
+        """The messages, each handed over only when the limit allows it."""
+        for message in messages:
+            self.wait()
+            yield message
 
 
 @dataclass
@@ -141,18 +166,18 @@ class Dispatcher:
             session, (r.contact_id for r in rows), now, now - window
         )
         campaigns = load_campaigns(session, (r.campaign_id for r in rows))
-        policies: dict[int, Policy] = {}
+        policies = {cid: policy_for(campaigns.get(cid)) for cid in {r.campaign_id for r in rows}}
+        recipients_in = _windowed(session, rows, policies, recipients, now)
+        products = self.renderer.products_for(session, recipients.keys())
         compiled: dict[str, CompiledVersion | str] = {}
         available = self.channels.names()
         sends: list[_Send] = []
         settles: list[dict[str, Any]] = []
         for row in rows:
-            recipient = recipients.get(row.contact_id)
+            recipient = recipients_in(row)
             if recipient is None:
                 settles.append(_skip(row.id, "contact not found"))
                 continue
-            if row.campaign_id not in policies:
-                policies[row.campaign_id] = policy_for(campaigns.get(row.campaign_id))
             decision = choose(recipient, row.content, available, policies[row.campaign_id], now)
             if decision.action is not Action.SEND:
                 settles.append(_decided(row.id, decision))
@@ -165,7 +190,7 @@ class Dispatcher:
             context = {
                 "contact": contact_context(contacts[row.contact_id]),
                 "campaign": campaign_context(campaigns.get(row.campaign_id), row.campaign_id),
-                "product": None,
+                "product": products.get(row.contact_id),
                 "variant": row.variant,
             }
             sends.append(_Send(row, decision, context, compiled[key], reference))
@@ -191,12 +216,12 @@ class Dispatcher:
         """Send through the channel, settling each result before the next message leaves."""
         adapter = self.channels.require(channel)
         limit = self.rate_limits.get(channel)
+        if limit is not None:
+            messages = limit.paced(messages)
         max_attempts = ctx.settings.worker.max_attempts
         for result in adapter.send_batch(messages):
             tries = attempts.get(result.outbox_id, 0)
             settle(_result(result, channel, tries, max_attempts, ctx.clock.now()))
-            if limit is not None:
-                limit.wait()
 
     def _render(self, send: _Send) -> Message | dict[str, Any]:
         row, channel = send.row, send.decision.channel or ""
@@ -219,6 +244,31 @@ class Dispatcher:
         if found.channel != channel:
             return f"template {template_id} is for {found.channel}"
         return found
+
+
+def _windowed(
+    session: Session,
+    rows: Sequence[Claimed],
+    policies: Mapping[int, Policy],
+    recipients: Mapping[int, Recipient],
+    now: datetime,
+) -> Callable[[Claimed], Recipient | None]:
+    """A row's recipient with the sends counted over its campaign's frequency window.
+
+    Recipients come with the default window's count; each other window in the batch
+    costs one grouped query."""
+    default = DEFAULT_POLICY.frequency_window
+    windows = {p.frequency_window for p in policies.values()} - {default}
+    counts = {w: recent_sends(session, (r.contact_id for r in rows), now - w) for w in windows}
+
+    def recipient_of(row: Claimed) -> Recipient | None:
+        found = recipients.get(row.contact_id)
+        window = policies[row.campaign_id].frequency_window
+        if found is None or window == default:
+            return found
+        return replace(found, recent_sends=counts[window].get(row.contact_id, 0))
+
+    return recipient_of
 
 
 def claim(session: Session, node: str, now: datetime, limit: int, ttl: float) -> list[Claimed]:

@@ -5,8 +5,9 @@
   the survivor already has the same row (same campaign, or campaign and step),
   the loser's duplicate is dropped (enrolments, memberships) or, when still
   pending, skipped (outbox), so nobody is messaged twice.
-- `opportunity.won`: a conversion, recorded once per opportunity as an
-  `opportunity.won` return for the opportunity's source campaign.
+- `opportunity.won`: a conversion, recorded once per opportunity as a
+  `converted` return (`detail.source` = "opportunity.won") for the
+  opportunity's source campaign.
 - `campaign_task.overdue` (EMA's own): the task's owner gets an SFA task
   activity (their to-do list, `GET /api/v1/activities?open_only=true`), one
   open notice per plan task: a second tick finds it and adds nothing.
@@ -19,13 +20,14 @@ from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock, SystemClock
 from ema.events import CampaignTaskOverdue
+from ema.journey import CONVERSION_KIND
 from ema.models import Campaign, Enrolment, StaticListMember
 from ema.outbox import OutboxMessage, OutboxState
 from ema.returns import Return
 from sfa.events import ContactMerged, OpportunityWon
 from sfa.models import Activity
 
-CONVERSION = "opportunity.won"
+CONVERSION = CONVERSION_KIND
 NO_SYNC = {"synchronize_session": False}
 
 
@@ -125,6 +127,7 @@ def on_opportunity_won(session: Session, event: OpportunityWon) -> None:
             occurred_at=clock.now(),
             is_machine=False,
             detail={
+                "source": "opportunity.won",
                 "opportunity_id": event.opportunity_id,
                 "amount_minor": event.amount_minor,
                 "currency": event.currency,

@@ -27,9 +27,10 @@ BRANCH_ALIASES = {
     "opened": "email.opened",
     "clicked": "email.clicked",
     "replied": "email.replied",
-    "converted": "opportunity.won",
+    "converted": "contact.converted",
 }
-CONVERSION_KIND = "opportunity.won"
+CONVERSION_KIND = "contact.converted"
+"""The return kind of every conversion; `detail.source` says which event it was."""
 MAX_STEPS = 200
 
 _DURATION = re.compile(

@@ -91,6 +91,13 @@ class Campaign(Base):
     budget: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     channel_costs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     journey: Mapped[dict[str, Any]]
+    fallback: Mapped[list[Any] | None]
+    """Channel order tried after the contact's preferred one (None: Campana's default)."""
+    quiet_hours: Mapped[dict[str, Any] | None]
+    """Local-time windows per channel, e.g. {"sms": ["21:00", "08:00"]} (null: none)."""
+    frequency_cap: Mapped[int | None]
+    """At most this many messages per contact, across campaigns, in the window."""
+    frequency_window_days: Mapped[int | None]
     start_at: Mapped[datetime | None]
     launched_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

@@ -7,8 +7,8 @@ One query per kind for a whole claimed batch (no N+1), turned into the
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, inspect, select, tuple_
@@ -18,9 +18,9 @@ from channels.choice import Policy, Recipient
 from channels.models import Suppression, normalise_address
 from ema.models import Campaign
 from ema.outbox import OutboxMessage, OutboxState
+from ema.policy import DEFAULT_POLICY, build_policy
 from sfa.models import Consent, Contact
 
-DEFAULT_POLICY = Policy()
 CONTACT_COLUMNS = (
     "id",
     "first_name",
@@ -55,17 +55,7 @@ def load_recipients(
     ):
         consents[contact_id][channel] = granted
     suppressed = _suppressed(session, contacts.values())
-    recent = dict(
-        session.execute(
-            select(OutboxMessage.contact_id, func.count())
-            .where(
-                OutboxMessage.contact_id.in_(ids),
-                OutboxMessage.state == OutboxState.SENT.value,
-                OutboxMessage.sent_at >= window_start,
-            )
-            .group_by(OutboxMessage.contact_id)
-        ).all()
-    )
+    recent = recent_sends(session, ids, window_start)
     recipients = {
         c.id: Recipient(
             contact_id=c.id,
@@ -76,7 +66,7 @@ def load_recipients(
             preferred_channel=c.preferred_channel,
             consents=consents.get(c.id, {}),
             suppressed=suppressed.get(c.id, frozenset()),
-            recent_sends=int(recent.get(c.id, 0)),
+            recent_sends=recent.get(c.id, 0),
             live=c.deleted_at is None and c.merged_into_id is None,
         )
         for c in contacts.values()
@@ -122,25 +112,33 @@ def load_campaigns(session: Session, campaign_ids: Iterable[int]) -> dict[int, C
 
 
 def policy_for(campaign: Campaign | None) -> Policy:
-    """The campaign's rules from its journey (`fallback`, `quiet_hours`, `frequency_cap`)."""
-    journey: Mapping[str, Any] = (campaign.journey if campaign is not None else None) or {}
-    if not any(k in journey for k in ("fallback", "quiet_hours", "frequency_cap")):
+    """The campaign's delivery policy (fallback, quiet hours, frequency cap)."""
+    if campaign is None:
         return DEFAULT_POLICY
-    fallback = journey.get("fallback")
-    quiet = journey.get("quiet_hours")
-    return Policy(
-        fallback=tuple(fallback) if isinstance(fallback, list) else DEFAULT_POLICY.fallback,
-        quiet_hours=_quiet(quiet) if isinstance(quiet, dict) else DEFAULT_POLICY.quiet_hours,
-        frequency_cap=journey.get("frequency_cap", DEFAULT_POLICY.frequency_cap),
+    return build_policy(
+        campaign.fallback,
+        campaign.quiet_hours,
+        campaign.frequency_cap,
+        campaign.frequency_window_days,
     )
 
 
-def _quiet(spec: Mapping[str, Any]) -> dict[str, tuple[time, time]]:
-    windows = {}
-    for channel, pair in spec.items():
-        if isinstance(pair, list) and len(pair) == 2:
-            windows[channel] = (time.fromisoformat(pair[0]), time.fromisoformat(pair[1]))
-    return windows
+def recent_sends(
+    session: Session, contact_ids: Iterable[int], window_start: datetime
+) -> dict[int, int]:
+    """Messages sent to each contact since `window_start` (across campaigns)."""
+    return {
+        cid: int(n)
+        for cid, n in session.execute(
+            select(OutboxMessage.contact_id, func.count())
+            .where(
+                OutboxMessage.contact_id.in_(sorted(set(contact_ids))),
+                OutboxMessage.state == OutboxState.SENT.value,
+                OutboxMessage.sent_at >= window_start,
+            )
+            .group_by(OutboxMessage.contact_id)
+        )
+    }
 
 
 def campaign_context(campaign: Campaign | None, campaign_id: int) -> dict[str, Any]:

@@ -4,12 +4,14 @@ Each version's Jinja2 templates are compiled once in the immutable sandbox
 and kept in a process-wide cache; a message costs one render per part plus
 link signing. Email HTML gets its links rewritten to signed click
 redirects, an open pixel and an unsubscribe URL (`{{ unsubscribe_url }}`).
+Templates see `contact`, `campaign`, `variant` and `product` (the contact's
+latest configured product, or None), the last from an injected provider.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
@@ -26,6 +28,11 @@ SEPARATOR = "\x1e\x1d\x1e"
 _HREF = re.compile(r'(<a\s[^>]*?\bhref=")(https?://[^"]+)"', re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+ProductContext = Callable[[Session, Iterable[int]], Mapping[int, Mapping[str, Any]]]
+"""(session, contact ids) -> what templates see as `product`, per contact that has one,
+loaded in one query for the whole batch (the configurator's, handed over by api/wiring.py)."""
 
 
 class RenderError(Exception):
@@ -77,13 +84,22 @@ def contact_context(contact: Any) -> dict[str, Any]:
 class Renderer:
     """Compiles versions on first use and renders messages for contacts."""
 
-    def __init__(self, signer: Signer, base_url: str, domain: str) -> None:
+    def __init__(
+        self, signer: Signer, base_url: str, domain: str, products: ProductContext | None = None
+    ) -> None:
         self.signer = signer
+        self.products = products
         self.base_url = base_url.rstrip("/")
         self.domain = domain
         self._html_env = sandbox(html=True)
         self._text_env = sandbox(html=False)
         self._cache: dict[tuple[int, int | None], CompiledVersion] = {}
+
+    def products_for(
+        self, session: Session, contact_ids: Iterable[int]
+    ) -> Mapping[int, Mapping[str, Any]]:
+        """The `product` of each contact that configured one (none without a provider)."""
+        return self.products(session, contact_ids) if self.products is not None else {}
 
     def compiled(
         self, session: Session, template_id: int, version: int | None = None

@@ -3,6 +3,8 @@
 Per step and channel: outbox outcomes (sent, failed, skipped, waiting) and
 returns (opened, clicked, unsubscribed, bounced, replied) counted once per
 message and for humans only; machine opens and clicks are counted apart.
+Conversions (won opportunities, ordered configurations) are counted each,
+on the step and channel of the touch they were credited to.
 """
 
 from __future__ import annotations
@@ -13,11 +15,21 @@ from typing import Any
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from ema.journey import CONVERSION_KIND
 from ema.outbox import OutboxMessage
 from ema.returns import Return
 
 OUTCOMES = ("sent", "failed", "skipped", "pending", "claimed")
-RETURNS = ("opened", "clicked", "unsubscribed", "bounced", "replied", "delivered", "visited")
+RETURNS = (
+    "opened",
+    "clicked",
+    "unsubscribed",
+    "bounced",
+    "replied",
+    "delivered",
+    "visited",
+    "converted",
+)
 
 
 def _empty(step_id: str | None, channel: str | None) -> dict[str, Any]:
@@ -58,7 +70,7 @@ def campaign_report(session: Session, campaign_id: int) -> list[dict[str, Any]]:
         .group_by(Return.step_id, Return.channel, Return.kind, Return.is_machine)
     )
     for step, channel, kind, machine, count in returns:
-        what = kind.rpartition(".")[2]
+        what = "converted" if kind == CONVERSION_KIND else kind.rpartition(".")[2]
         target = row(step, channel)
         if machine and what in ("opened", "clicked"):
             target[f"machine_{what}"] += count

@@ -75,6 +75,18 @@ class ListChange(BaseModel):
     changed: int
 
 
+FALLBACK_DOC = (
+    "Channels tried, in order, after the contact's preferred one "
+    "(null: email, sms, post, web, phone, webhook)"
+)
+QUIET_DOC = (
+    'Local-time windows per channel in the contact\'s time zone, e.g. {"sms": ["21:00", "08:00"]}; '
+    "a message due inside waits for the end; null for a channel lifts its default window"
+)
+CAP_DOC = "At most this many messages per contact across all campaigns in the window (null: 5)"
+WINDOW_DOC = "The frequency cap's window in days (null: 7)"
+
+
 class CampaignCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     objective: str | None = Field(default=None, max_length=4000)
@@ -86,6 +98,10 @@ class CampaignCreate(BaseModel):
     audience: Audience = Audience.SNAPSHOT
     start_at: datetime | None = None
     journey: dict[str, Any]
+    fallback: list[str] | None = Field(default=None, description=FALLBACK_DOC)
+    quiet_hours: dict[str, list[str] | None] | None = Field(default=None, description=QUIET_DOC)
+    frequency_cap: int | None = Field(default=None, description=CAP_DOC)
+    frequency_window_days: int | None = Field(default=None, description=WINDOW_DOC)
 
 
 class CampaignUpdate(BaseModel):
@@ -97,6 +113,10 @@ class CampaignUpdate(BaseModel):
     audience: Audience | None = None
     start_at: datetime | None = None
     journey: dict[str, Any] | None = None
+    fallback: list[str] | None = Field(default=None, description=FALLBACK_DOC)
+    quiet_hours: dict[str, list[str] | None] | None = Field(default=None, description=QUIET_DOC)
+    frequency_cap: int | None = Field(default=None, description=CAP_DOC)
+    frequency_window_days: int | None = Field(default=None, description=WINDOW_DOC)
 
 
 class StepCounts(BaseModel):
@@ -128,6 +148,10 @@ class CampaignRead(BaseModel):
     launched_at: datetime | None
     completed_at: datetime | None
     journey: dict[str, Any]
+    fallback: list[str] | None
+    quiet_hours: dict[str, list[str] | None] | None
+    frequency_cap: int | None
+    frequency_window_days: int | None
     created_by: str
     created_at: datetime
     updated_at: datetime

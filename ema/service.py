@@ -3,7 +3,8 @@
 Launch enrols the audience in one `INSERT ... SELECT` (the segment as it is
 at launch; a live audience also enrols newcomers on every tick). Pausing is a
 status change the executor reads under a share lock, so no outbox row is
-written for a paused campaign once the pause has committed.
+written for a paused campaign once the pause has committed, and the dispatch
+claim passes over its pending rows until it resumes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ema.models import (
     TaskStatus,
 )
 from ema.outbox import OutboxMessage, OutboxState
+from ema.policy import check_policy
 from ema.schemas import (
     CampaignCreate,
     CampaignRead,
@@ -40,6 +42,8 @@ from ema.schemas import (
 )
 
 FINAL = (CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value)
+POLICY_FIELDS = ("fallback", "quiet_hours", "frequency_cap", "frequency_window_days")
+"""Delivery policy fields (null: Campana's default)."""
 
 
 def template_checker(session: Session) -> TemplateCheck:
@@ -83,6 +87,7 @@ def create_campaign(
     """A draft campaign; its journey must validate (422 naming the step)."""
     _check_segment(session, data.segment_id)
     journey = _validated_journey(session, data.journey, channels)
+    check_policy(data.model_dump(include=set(POLICY_FIELDS)), channels)
     now = clock.now()
     campaign = Campaign(
         name=data.name.strip(),
@@ -93,6 +98,10 @@ def create_campaign(
         budget=data.budget,
         channel_costs=_check_costs(data.channel_costs, channels),
         journey=journey,
+        fallback=data.fallback,
+        quiet_hours=data.quiet_hours,
+        frequency_cap=data.frequency_cap,
+        frequency_window_days=data.frequency_window_days,
         start_at=data.start_at,
         created_by=actor.key_name,
         created_at=now,
@@ -139,7 +148,8 @@ def update_campaign(
         _validated_journey(session, changes["journey"], channels)
     if changes.get("channel_costs") is not None:
         changes["channel_costs"] = _check_costs(changes["channel_costs"], channels)
-    nullable = ("objective", "budget", "start_at")
+    check_policy(changes, channels)
+    nullable = ("objective", "budget", "start_at", *POLICY_FIELDS)
     for key, value in changes.items():
         if value is not None or key in nullable:
             setattr(campaign, key, str(value) if key == "audience" else value)
@@ -212,7 +222,9 @@ def _transition(
 def pause_campaign(
     session: Session, campaign_id: int, *, actor: Principal, clock: Clock
 ) -> Campaign:
-    """Stop writing outbox rows for this campaign (from the moment this commits)."""
+    """Stop writing outbox rows and hold the unsent ones (from the moment this commits).
+
+    Dispatch passes over pending rows of a paused campaign: they go out after a resume."""
     del actor
     allowed = (CampaignStatus.RUNNING.value, CampaignStatus.SCHEDULED.value)
     return _transition(session, campaign_id, clock, allowed, lambda _: CampaignStatus.PAUSED.value)

@@ -124,7 +124,11 @@ def preview(
     renderer = dispatcher.renderer
     compiled = renderer.compiled(session, template_id, body.version)
     address = contact.phone if compiled.channel in ("sms", "phone") else contact.email
-    context = {"contact": contact_context(contact), "campaign": {"id": 0, "name": "Preview"}}
+    context = {
+        "contact": contact_context(contact),
+        "campaign": {"id": 0, "name": "Preview"},
+        "product": renderer.products_for(session, [contact.id]).get(contact.id),
+    }
     try:
         message = renderer.render(compiled, Addressing(0, 0, address or ""), context)
     except RenderError as exc:

@@ -1,4 +1,5 @@
-"""Public tracking (open pixel, click redirect, unsubscribe, web page) and inbound returns.
+"""Public tracking (open pixel, click redirect, unsubscribe, web page) and inbound returns
+(DSN bounces, email replies, SMS gateway callbacks).
 
 Tracking URLs carry HMAC-signed tokens: a tampered or made-up token gets a
 plain 404, a click only ever redirects to the URL signed into the message.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+from dataclasses import asdict
 from html import escape
 from typing import Annotated, Any
 
@@ -22,6 +24,7 @@ from core.errors import InvalidInput, NotFound, Unauthenticated
 from ema.inbound import process_bounce, process_sms
 from ema.outbox import OutboxMessage
 from ema.rendering import Addressing, RenderError, contact_context
+from ema.replies import process_reply
 from ema.tracking import Visit, record_return, track_click, track_open, unsubscribe, verify
 from sfa.models import Contact
 
@@ -96,7 +99,11 @@ def web_page(
     renderer = dispatcher.renderer
     try:
         compiled = renderer.compiled(session, int(reference))
-        context = {"contact": contact_context(contact), "campaign": {"id": outbox.campaign_id}}
+        context = {
+            "contact": contact_context(contact),
+            "campaign": {"id": outbox.campaign_id},
+            "product": renderer.products_for(session, [contact.id]).get(contact.id),
+        }
         message = renderer.render(compiled, Addressing(outbox.id, outbox.campaign_id, ""), context)
     except (RenderError, NotFound, ValueError, TypeError):
         return NOT_FOUND
@@ -127,6 +134,26 @@ def post_bounce(
         "soft": report.soft,
         "matched_outbox_ids": report.matched_outbox_ids,
     }
+
+
+@router.post(
+    "/api/v1/inbound/replies",
+    summary="Post a raw email reply (message/rfc822); matched to the message it answers",
+    dependencies=[Depends(require(Role.INTEGRATION))],
+    responses={202: {"description": "Recorded nothing: the reply answers no Campana message"}},
+)
+def post_reply(
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    clock: ClockDep,
+    raw: Annotated[bytes, Body(media_type="message/rfc822")],
+    response: Response,
+) -> dict[str, Any]:
+    match = process_reply(session, dispatcher.renderer.signer, raw, clock=clock)
+    if match is None:
+        response.status_code = 202
+        return {"matched": None}
+    return {"matched": asdict(match)}
 
 
 @router.post("/api/v1/inbound/sms", summary="SMS gateway callback: delivery receipt or inbound")

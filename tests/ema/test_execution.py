@@ -190,7 +190,7 @@ def test_split_assigns_variants_and_goal_exits_converted(
         Return(
             contact_id=ids[0],
             campaign_id=campaign.id,
-            kind="opportunity.won",
+            kind="contact.converted",
             occurred_at=clock.now(),
             detail={},
         )

@@ -80,7 +80,7 @@ def test_opportunity_won_is_a_conversion_once(session: Session, clock: FrozenClo
     )
     rows = session.execute(select(Return.campaign_id, Return.kind, Return.detail)).all()
     assert [(r.campaign_id, r.kind, r.detail["amount_minor"]) for r in rows] == [
-        (9, "opportunity.won", 12000)
+        (9, "contact.converted", 12000)
     ]
 
 
@@ -93,4 +93,4 @@ def test_a_deal_won_in_sfa_converts_the_contact_for_its_campaign(
     )
     opportunities.create_opportunity(session, data, actor=SYSTEM, clock=clock)
     kinds = session.execute(select(Return.campaign_id, Return.contact_id, Return.kind)).all()
-    assert [tuple(k) for k in kinds] == [(77, contact, "opportunity.won")]
+    assert [tuple(k) for k in kinds] == [(77, contact, "contact.converted")]

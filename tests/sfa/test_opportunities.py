@@ -54,7 +54,9 @@ def test_stage_moves_are_logged_and_publish_won(
         (deal["id"], 7, 250050)
     ]
     timeline = client.get(f"/api/v1/contacts/{person['id']}/timeline", headers=org.r1.headers)
-    assert timeline.json()["items"][0]["kind"] == "opportunity.won"
+    items = timeline.json()["items"]
+    assert next(i["kind"] for i in items if i["module"] == "sfa") == "opportunity.won"
+    assert "contact.converted" in [i["kind"] for i in items if i["module"] == "ema"]
 
 
 def test_lost_publishes_and_bad_stage_is_422(
