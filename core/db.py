@@ -18,11 +18,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Float,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    literal,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -132,3 +144,38 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class json_number(FunctionElement[float]):  # noqa: N801 - reads as the SQL function it renders
+    """`column[key]` as a number when the JSON value is one, else NULL.
+
+    Comparing a JSON attribute numerically must not fail on rows where the
+    attribute holds text: PostgreSQL would raise on the cast, so the value is
+    read through a CASE on its JSON type on both databases.
+    """
+
+    type = Float()
+    inherit_cache = True
+    name = "json_number"
+
+    def __init__(self, column: Any, key: str) -> None:
+        super().__init__(column, literal(key, String()))
+
+
+@compiles(json_number, "postgresql")
+def _json_number_postgresql(element: json_number, compiler: Any, **kw: Any) -> str:
+    column, key = (compiler.process(c, **kw) for c in element.clauses)
+    return (
+        f"CASE WHEN jsonb_typeof(CAST({column} AS JSONB) -> {key}) = 'number' "
+        f"THEN CAST(CAST({column} AS JSONB) ->> {key} AS DOUBLE PRECISION) END"
+    )
+
+
+@compiles(json_number, "sqlite")
+def _json_number_sqlite(element: json_number, compiler: Any, **kw: Any) -> str:
+    column, key = (compiler.process(c, **kw) for c in element.clauses)
+    path = f"'$.\"' || {key} || '\"'"
+    return (
+        f"CASE WHEN json_type({column}, {path}) IN ('integer', 'real') "
+        f"THEN json_extract({column}, {path}) END"
+    )

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from core.db import json_number
 from core.errors import InvalidInput, InvalidInputs
 from ema.models import StaticListMember
 from ema.returns import Return
@@ -318,7 +319,7 @@ def _column(name: str, value: Any) -> Any:
     if isinstance(sample, bool):
         return element.as_boolean()
     if isinstance(sample, int | float):
-        return element.as_float()
+        return json_number(Contact.attributes, name.removeprefix("attributes."))
     return element.as_string()
 
 

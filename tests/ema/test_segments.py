@@ -248,3 +248,15 @@ def test_opportunity_stage_rules(session: Session, clock: FrozenClock) -> None:
         "rules.opportunity.x",
         "rules.opportunity.kind",
     ]
+
+
+def test_numeric_attribute_rules_skip_text_values(session: Session, clock: FrozenClock) -> None:
+    """Bad data tried: a score stored as text, a list, null and a boolean beside numbers."""
+    builders.contact(session, clock, email="n1@x.io", attributes={"score": 80})
+    builders.contact(session, clock, email="n2@x.io", attributes={"score": 12.5})
+    for number, odd in enumerate(("high", [90], None, True)):
+        builders.contact(session, clock, email=f"odd{number}@x.io", attributes={"score": odd})
+    gt = {"field": "attributes.score", "op": "gt", "value": 10}
+    assert _count(session, clock, gt, "numeric") == 2
+    between = {"field": "attributes.score", "op": "between", "value": [12, 13]}
+    assert _count(session, clock, between, "between") == 1
