@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.orm import Session
 
 from channels.base import Message, Outcome, SendResult
@@ -46,22 +46,28 @@ from ema.rendering import (
     RenderError,
     contact_context,
 )
+from ema.settle import TABLE as SETTLE_TABLE
 from ema.settle import Settle, settler
 
 logger = logging.getLogger(__name__)
 
+CLAIM_SAFETY = 0.8
+"""Share of the claim TTL a batch may spend sending."""
 BACKOFF_FIRST = timedelta(seconds=60)
 BACKOFF_MAX = timedelta(hours=1)
 
 _CLAIM = """
-UPDATE ema_outbox SET state = 'claimed', claimed_by = :node, claimed_until = :until
+UPDATE ema_outbox SET state = 'claimed', claimed_by = :node, claimed_until = :until,
+    attempts = attempts + CASE WHEN state = 'claimed' THEN 1 ELSE 0 END
 WHERE id IN (SELECT id FROM ema_outbox WHERE {where} AND NOT EXISTS (
     SELECT 1 FROM ema_campaigns WHERE ema_campaigns.id = ema_outbox.campaign_id
-    AND ema_campaigns.status = 'paused') ORDER BY {order} LIMIT :limit {lock})
+    AND ema_campaigns.status IN ('paused', 'cancelled')) ORDER BY {order} LIMIT :limit {lock})
 RETURNING id, campaign_id, step_id, contact_id, variant, content, attempts
 """
-"""Rows of a paused campaign are passed over (left pending, untouched) until it resumes:
-the anti-join is a primary-key probe of `ema_campaigns` per candidate row."""
+"""Rows of a paused campaign are passed over (left pending, untouched) until it resumes,
+and a cancelled campaign's never go: the anti-join is a primary-key probe of
+`ema_campaigns` per candidate row. Taking over an expired claim counts as an attempt,
+so a message that kills its worker every time still reaches `max_attempts`."""
 _EXPIRED = ("state = 'claimed' AND claimed_until < :now", "claimed_until")
 _DUE = ("state = 'pending' AND due_at <= :now", "due_at")
 """Two range scans of the (state, due_at) index, each already in order: one query with
@@ -142,18 +148,24 @@ class Dispatcher:
             session.commit()
             if not rows:
                 return 0
-            sends, settles = self._choose(session, rows, now)
-            _settle_many(session, settles)
+            # Stop sending well before the claims expire: past that, another worker may
+            # take the rows over, and whatever this one still sent would go out twice.
+            deadline = time.monotonic() + settings.claim_ttl_seconds * CLAIM_SAFETY
+            given_up = [_gave_up(r) for r in rows if r.attempts >= settings.max_attempts]
+            live = [r for r in rows if r.attempts < settings.max_attempts]
+            sends, settles = self._choose(session, live, now)
+            _settle_many(session, given_up + settles, self.node)
             session.commit()  # from here on rendering needs no database: the lock is free
             attempts = {row.id: row.attempts for row in rows}
             failures: list[dict[str, Any]] = []
             by_channel: dict[str, list[_Send]] = defaultdict(list)
             for send in sends:
                 by_channel[send.decision.channel or ""].append(send)
-            with settler(session) as settle:
+            with settler(session, self.node) as settle:
                 for channel, batch in by_channel.items():
-                    self._send(channel, self._rendered(batch, failures), attempts, settle, ctx)
-            _settle_many(session, failures)
+                    messages = _until(deadline, self._rendered(batch, failures))
+                    self._send(channel, messages, attempts, settle, ctx)
+            _settle_many(session, failures, self.node)
             session.commit()
         return len(rows)
 
@@ -308,6 +320,24 @@ def _template_ref(reference: Any) -> tuple[int, int | None]:
     return int(reference), None
 
 
+def _until(deadline: float, messages: Iterator[Message]) -> Iterator[Message]:
+    """The messages, as long as the batch's claims are safely held (rows left stay claimed,
+    expire and are taken over, with the same Message-ID)."""
+    for message in messages:
+        if time.monotonic() > deadline:
+            logger.warning("batch ran past its claim budget; leaving the rest to expire")
+            return
+        yield message
+
+
+def _gave_up(row: Claimed) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "state": OutboxState.FAILED.value,
+        "reason": f"gave up after {row.attempts} attempts (its worker stopped each time)",
+    }
+
+
 def _skip(outbox_id: int, reason: str) -> dict[str, Any]:
     return {"id": outbox_id, "state": OutboxState.SKIPPED.value, "reason": reason}
 
@@ -352,10 +382,20 @@ def _result(
     }
 
 
-def _settle_many(session: Session, settles: list[dict[str, Any]]) -> None:
-    """Bulk update by primary key, one executemany per set of columns."""
+def _settle_many(session: Session, settles: list[dict[str, Any]], node: str) -> None:
+    """Bulk update of rows `node` still holds, one executemany per set of columns."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for settle in settles:
         groups[tuple(sorted(settle))].append(settle)
-    for group in groups.values():
-        session.execute(update(OutboxMessage), group)
+    table = SETTLE_TABLE
+    for columns, group in groups.items():
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("b_id"),
+                table.c.state == OutboxState.CLAIMED.value,
+                table.c.claimed_by == node,
+            )
+            .values({c: bindparam(f"b_{c}") for c in columns if c != "id"})
+        )
+        session.execute(statement, [{f"b_{k}": v for k, v in s.items()} for s in group])

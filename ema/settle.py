@@ -22,7 +22,11 @@ from ema.outbox import OutboxMessage
 TABLE = cast(Table, OutboxMessage.__table__)
 SETTLE = (
     update(TABLE)
-    .where(TABLE.c.id == bindparam("oid"))
+    .where(
+        TABLE.c.id == bindparam("oid"),
+        TABLE.c.state == "claimed",
+        TABLE.c.claimed_by == bindparam("node"),
+    )
     .values(
         state=bindparam("state"),
         channel=bindparam("channel"),
@@ -34,36 +38,41 @@ SETTLE = (
     )
 )
 DEFAULTS: dict[str, Any] = {"sent_at": None, "due_at": None, "attempts": None}
-_COLUMNS = ("state", "channel", "reason", "sent_at", "due_at", "attempts", "oid")
+_COLUMNS = ("state", "channel", "reason", "sent_at", "due_at", "attempts", "oid", "node")
 _RAW_SQL = (
     "UPDATE ema_outbox SET state = {p}, channel = {p}, reason = {p}, "
     "sent_at = COALESCE({p}, sent_at), due_at = COALESCE({p}, due_at), "
-    "attempts = COALESCE({p}, attempts), claimed_until = NULL WHERE id = {p}"
+    "attempts = COALESCE({p}, attempts), claimed_until = NULL "
+    "WHERE id = {p} AND state = 'claimed' AND claimed_by = {p}"
 )
 
 Settle = Callable[[dict[str, Any]], None]
 
 
 @contextmanager
-def settler(session: Session) -> Iterator[Settle]:
-    """A function that records and commits one result (`oid`, `state`, ...)."""
+def settler(session: Session, node: str) -> Iterator[Settle]:
+    """A function that records and commits one result (`oid`, `state`, ...).
+
+    A result only lands on a row this `node` still holds: a claim that expired
+    and went to another worker is that worker's to settle.
+    """
     bind = session.get_bind()
     if not isinstance(bind, Engine):
 
         def in_session(params: dict[str, Any]) -> None:
-            session.connection().execute(SETTLE, {**DEFAULTS, **params})
+            session.connection().execute(SETTLE, {**DEFAULTS, "node": node, **params})
             session.commit()
 
         yield in_session
         return
-    yield from _raw(bind)
+    yield from _raw(bind, node)
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def _raw(engine: Engine) -> Iterator[Settle]:
+def _raw(engine: Engine, node: str) -> Iterator[Settle]:
     dialect = engine.dialect
     sqlite = dialect.name == "sqlite"
     sql = _RAW_SQL.format(p="?" if sqlite else "%s")
@@ -74,14 +83,12 @@ def _raw(engine: Engine) -> Iterator[Settle]:
     try:
 
         def settle(params: dict[str, Any]) -> None:
-            values = {**DEFAULTS, **params}
+            values = {**DEFAULTS, "node": node, **params}
             for name in ("sent_at", "due_at"):
                 if values[name] is not None:
                     values[name] = stamp(values[name])
-            if sqlite:  # autocommit (isolation_level None): one statement, one transaction
-                cursor.execute(sql, tuple(values[c] for c in _COLUMNS))
-            else:
-                cursor.execute(sql, tuple(values[c] for c in _COLUMNS))
+            cursor.execute(sql, tuple(values[c] for c in _COLUMNS))
+            if not sqlite:  # SQLite runs in autocommit here: one statement, one transaction
                 connection.commit()
 
         yield settle

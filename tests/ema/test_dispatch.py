@@ -162,8 +162,13 @@ def test_the_fast_settle_stores_times_as_sqlalchemy_does(database_server: Databa
         person = builders.contact(session)
         ids = builders.outbox(session, [person.id], {"email": 1}, step_id="a")
         ids += builders.outbox(session, [person.id], {"email": 1}, step_id="b")
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(state="claimed", claimed_by="node-1")
+        )
         session.commit()
-        with settler(session) as settle:
+        with settler(session, "node-1") as settle:
             settle(
                 {"oid": ids[0], "state": "sent", "channel": "email", "reason": None, "sent_at": T0}
             )
@@ -185,3 +190,59 @@ def test_the_fast_settle_stores_times_as_sqlalchemy_does(database_server: Databa
         later = session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at >= T0)).all()
         assert sorted(later) == [ids[0], ids[-1]]
     engine.dispose()
+
+
+def test_a_worker_that_lost_its_claim_settles_nothing(
+    session: Session, session_factory: sessionmaker[Session], clock: FrozenClock
+) -> None:
+    """A slow worker whose claim expired and went to another may not overwrite its result."""
+    from ema.settle import settler
+
+    person = builders.contact(session)
+    (oid,) = builders.outbox(session, [person.id], {"email": 1})
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == oid)
+        .values(state="claimed", claimed_by="fast-worker")
+    )
+    session.commit()
+    with settler(session, "slow-worker") as settle:
+        settle({"oid": oid, "state": "failed", "channel": "email", "reason": "late"})
+    row = _rows(session, [oid])[oid]
+    assert (row.state, row.claimed_by, row.reason) == ("claimed", "fast-worker", None)
+
+
+def test_a_message_that_kills_its_worker_every_time_gives_up(
+    session: Session, session_factory: sessionmaker[Session], settings: Settings, clock: FrozenClock
+) -> None:
+    """Taking over an expired claim counts as an attempt; at max_attempts the row fails."""
+    person = builders.contact(session)
+    tid = builders.template(session)
+    (oid,) = builders.outbox(session, [person.id], {"email": tid})
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == oid)
+        .values(
+            state="claimed",
+            claimed_by="dead",
+            claimed_until=clock.now() - timedelta(seconds=1),
+            attempts=settings.worker.max_attempts - 1,
+        )
+    )
+    session.commit()
+    assert build_dispatcher(settings).drain(_ctx(session_factory, settings, clock)) == 1
+    row = _rows(session, [oid])[oid]
+    assert row.state == "failed"
+    assert row.reason is not None
+    assert row.reason.startswith(f"gave up after {settings.worker.max_attempts} attempts")
+
+
+def test_a_batch_stops_sending_once_its_claims_are_at_risk() -> None:
+    """Past the claim budget no further message leaves (the rest expire and are retaken)."""
+    import time
+
+    from channels.base import Message
+    from ema.dispatch import _until
+
+    messages = iter([Message(outbox_id=1, channel="email", to="a@x.io", message_id="<1@x>")])
+    assert list(_until(time.monotonic() - 1, messages)) == []
