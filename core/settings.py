@@ -8,6 +8,7 @@ environment first.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -122,10 +123,13 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
         path = self.data_dir / "secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # create it private and only once, even with several processes starting
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return path.read_text().strip().encode()
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
         return path.read_text().strip().encode()
 
 

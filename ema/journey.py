@@ -306,7 +306,10 @@ def _check_graph(
     if cycle:
         where = " -> ".join([*cycle, cycle[0]])
         errors.append(
-            InvalidInput(paths[cycle[0]], f"step {cycle[0]!r}: cycle without a wait: {where}")
+            InvalidInput(
+                paths[cycle[0]],
+                f"step {cycle[0]!r}: cycle without a wait of some duration: {where}",
+            )
         )
 
 
@@ -322,12 +325,21 @@ def _reachable(start: str, steps: dict[str, dict[str, Any]]) -> set[str]:
     return seen
 
 
+def _delays(step: dict[str, Any]) -> bool:
+    """A wait of a positive duration. A wait `until` a date does not break a cycle: once
+    the date has passed, every lap would be due at once and the loop would never rest."""
+    if step["type"] != "wait":
+        return False
+    duration = parse_duration(step.get("duration"))
+    return duration is not None and duration > timedelta(0)
+
+
 def _instant_cycle(steps: dict[str, dict[str, Any]]) -> list[str]:
-    """A cycle made only of steps that are not waits ([] when none)."""
+    """A cycle with no wait of a positive duration in it ([] when none)."""
     graph = {
-        k: [t for t in successors(s) if steps[t]["type"] != "wait"]
+        k: [t for t in successors(s) if not _delays(steps[t])]
         for k, s in steps.items()
-        if s["type"] != "wait"
+        if not _delays(s)
     }
     state: dict[str, int] = {}
     for root in graph:

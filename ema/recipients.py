@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, inspect, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from channels.choice import Policy, Recipient
@@ -97,16 +97,8 @@ def _suppressed(session: Session, contacts: Iterable[Any]) -> dict[int, frozense
     return {cid: frozenset(channels) for cid, channels in found.items()}
 
 
-_HAS_CAMPAIGNS: dict[str, bool] = {}
-
-
 def load_campaigns(session: Session, campaign_ids: Iterable[int]) -> dict[int, Campaign]:
-    """Campaign rows by id; none while the campaigns table does not exist yet."""
-    url = str(session.get_bind().engine.url)
-    if url not in _HAS_CAMPAIGNS:
-        _HAS_CAMPAIGNS[url] = inspect(session.connection()).has_table(Campaign.__tablename__)
-    if not _HAS_CAMPAIGNS[url]:
-        return {}
+    """Campaign rows by id."""
     ids = sorted(set(campaign_ids))
     return {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
 

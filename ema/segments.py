@@ -16,6 +16,7 @@ evaluated in Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,6 +101,10 @@ class RuleContext:
     now: datetime
 
 
+ATTRIBUTE_NAME = re.compile(r"attributes\.[A-Za-z0-9_-]{1,64}")
+"""Custom attribute names that are safe inside a JSON path on every database."""
+
+
 def field_kind(name: str) -> str | None:
     if name in STRING_FIELDS:
         return "string"
@@ -107,7 +112,7 @@ def field_kind(name: str) -> str | None:
         return "int"
     if name in TIME_FIELDS:
         return "time"
-    if name.startswith("attributes.") and len(name) > len("attributes."):
+    if ATTRIBUTE_NAME.fullmatch(name):
         return "attribute"
     return None
 

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from api.deps import ClockDep, SessionDep, require
+from api.deps import ClockDep, PrincipalDep, SessionDep, require
 from channels.models import Suppression
 from core.auth import Role
 from core.errors import Conflict, NotFound
 from ema.reports import campaign_report, contact_deliveries
 from ema.tracking import suppress
-from sfa.models import Contact
+from sfa import service as sfa_service
 
 router = APIRouter(prefix="/api/v1", tags=["delivery"])
 READERS = Depends(require(Role.PLANNER, Role.MANAGER))
@@ -51,13 +51,16 @@ def report(campaign_id: int, session: SessionDep) -> dict[str, Any]:
     summary="Why a contact did or did not get each step",
     dependencies=[READERS],
 )
-def deliveries(contact_id: int, session: SessionDep) -> dict[str, Any]:
-    if session.get(Contact, contact_id) is None:
-        raise NotFound("contact", contact_id)
+def deliveries(contact_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    sfa_service.get_contact(session, contact_id, actor=principal)  # 404 unless visible
     return {"contact_id": contact_id, "deliveries": contact_deliveries(session, contact_id)}
 
 
-@router.get("/suppressions", summary="The suppression list", dependencies=[READERS])
+@router.get(
+    "/suppressions",
+    summary="The suppression list",
+    dependencies=[Depends(require(Role.PLANNER))],
+)
 def list_suppressions(
     session: SessionDep,
     channel: str | None = None,

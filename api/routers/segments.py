@@ -24,7 +24,9 @@ from ema.schemas import (
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
 READ = [Depends(require(Role.PLANNER, Role.MANAGER))]
+"""Managers follow campaigns: segment definitions and counts."""
 WRITE = [Depends(require(Role.PLANNER))]
+"""Planners build segments and see whom they hold (every contact, by design)."""
 
 
 class RulesBody(BaseModel):
@@ -46,7 +48,7 @@ def get_segments(session: SessionDep) -> list[SegmentRead]:
     return [SegmentRead.model_validate(s) for s in segment_service.list_segments(session)]
 
 
-@router.post("/preview", dependencies=READ, summary="Explain an unsaved rule tree's counts")
+@router.post("/preview", dependencies=WRITE, summary="Explain an unsaved rule tree's counts")
 def post_preview(body: RulesBody, session: SessionDep, clock: ClockDep) -> SegmentPreview:
     return segment_service.preview_rules(session, body.rules, clock=clock)
 
@@ -87,7 +89,7 @@ def get_count(segment_id: int, session: SessionDep, clock: ClockDep) -> SegmentC
 
 
 @router.get(
-    "/{segment_id}/contacts", dependencies=READ, summary="List a segment's contacts (keyset)"
+    "/{segment_id}/contacts", dependencies=WRITE, summary="List a segment's contacts (keyset)"
 )
 def get_contacts(
     segment_id: int,
@@ -98,7 +100,7 @@ def get_contacts(
     return segment_service.segment_contacts(session, segment_id, page, clock=clock)
 
 
-@router.get("/{segment_id}/preview", dependencies=READ, summary="Explain each rule's own count")
+@router.get("/{segment_id}/preview", dependencies=WRITE, summary="Explain each rule's own count")
 def get_preview(segment_id: int, session: SessionDep, clock: ClockDep) -> SegmentPreview:
     return segment_service.preview_segment(session, segment_id, clock=clock)
 

@@ -95,7 +95,18 @@ def test_unreachable_steps_and_cycles_without_wait() -> None:
             {"id": "c", "type": "goal"},
         ],
     }
-    assert "cycle without a wait: a -> b -> a" in _errors(loop)[0][1]
+    assert "cycle without a wait of some duration: a -> b -> a" in _errors(loop)[0][1]
+    # A wait until a fixed date would let every lap fall due at once after that date.
+    dated = {
+        "start": "a",
+        "steps": [
+            {"id": "a", "type": "send", "content": {"email": 1}, "next": "w"},
+            {"id": "w", "type": "wait", "until": "2026-01-01T00:00:00Z", "next": "b"},
+            {"id": "b", "type": "branch", "on": "opened", "then": "c", "else": "a"},
+            {"id": "c", "type": "goal"},
+        ],
+    }
+    assert "cycle without a wait of some duration" in _errors(dated)[0][1]
     waited = {
         "start": "a",
         "steps": [

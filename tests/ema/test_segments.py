@@ -250,6 +250,13 @@ def test_opportunity_stage_rules(session: Session, clock: FrozenClock) -> None:
     ]
 
 
+def test_attribute_names_are_plain_words() -> None:
+    """Tried: a quote, a JSON path, a space and an empty name after `attributes.`."""
+    for name in ('attributes.a"b', "attributes.$.x", "attributes.a b", "attributes."):
+        errors = _errors({"field": name, "op": "eq", "value": 1})
+        assert errors[0][0] == "rules.field", name
+
+
 def test_numeric_attribute_rules_skip_text_values(session: Session, clock: FrozenClock) -> None:
     """Bad data tried: a score stored as text, a list, null and a boolean beside numbers."""
     builders.contact(session, clock, email="n1@x.io", attributes={"score": 80})
