@@ -1,11 +1,13 @@
-"""The `webhook` channel: an HMAC-signed JSON POST per message, retried with backoff.
+"""The `webhook` channel: an HMAC-signed JSON POST per message.
 
 The body is the message's data plus its text; `X-Campana-Timestamp` and
 `X-Campana-Signature: sha256=<hex HMAC of "timestamp.body">` let the
 receiver check it. Private, loopback and link-local targets are refused
-unless `CAMPANA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES` is set. A failed POST is
-retried a few times at once (0.2 s, 0.4 s, ...); what still fails goes back
-to the dispatcher, which retries later with a longer backoff.
+unless `CAMPANA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES` is set, and the POST goes to
+the very address that was checked. One attempt per dispatch: a 5xx, 429 or
+timeout is transient and the dispatcher retries later with backoff (it does
+not sleep inside the worker's batch, and the receiver can deduplicate on
+`X-Campana-Message-Id`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterable, Iterator
 
 import httpx
 
-from channels.base import ChannelError, Message, Outcome, SendResult
+from channels.base import ChannelError, Message, SendResult
 from channels.http import check_target, result_of
 from core.settings import WebhookSettings
 
@@ -32,13 +34,9 @@ class WebhookChannel:
 
     name = "webhook"
 
-    def __init__(
-        self, settings: WebhookSettings, key: bytes, *, retries: int = 3, backoff: float = 0.2
-    ) -> None:
+    def __init__(self, settings: WebhookSettings, key: bytes) -> None:
         self._allow_private = settings.allow_private_addresses
         self._key = key
-        self._retries = retries
-        self._backoff = backoff
         self._client = httpx.Client(timeout=settings.timeout_seconds, follow_redirects=False)
 
     def send_batch(self, messages: Iterable[Message]) -> Iterator[SendResult]:
@@ -47,31 +45,26 @@ class WebhookChannel:
 
     def _send(self, message: Message) -> SendResult:
         try:
-            check_target(message.to, allow_private=self._allow_private)
+            target = check_target(message.to, allow_private=self._allow_private)
         except ChannelError as exc:
             return exc.result(message.outbox_id)
         payload = {**message.data, "message_id": message.message_id, "text": message.text}
         body = json.dumps(payload, separators=(",", ":"), default=str).encode()
-        result = SendResult.transient(message.outbox_id, "not tried")
-        for attempt in range(self._retries):
-            if attempt:
-                time.sleep(self._backoff * 2 ** (attempt - 1))
-            timestamp = str(int(time.time()))
-            headers = {
-                "Content-Type": "application/json",
-                "X-Campana-Timestamp": timestamp,
-                "X-Campana-Signature": signature(self._key, timestamp, body),
-                "X-Campana-Message-Id": message.message_id,
-            }
-            try:
-                response = self._client.post(message.to, content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                result = SendResult.transient(message.outbox_id, f"webhook: {exc}")
-                continue
-            result = result_of(message.outbox_id, response, None)
-            if result.outcome is not Outcome.TRANSIENT:
-                return result
-        return result
+        timestamp = str(int(time.time()))
+        headers = {
+            **target.headers(),
+            "Content-Type": "application/json",
+            "X-Campana-Timestamp": timestamp,
+            "X-Campana-Signature": signature(self._key, timestamp, body),
+            "X-Campana-Message-Id": message.message_id,
+        }
+        try:
+            response = self._client.post(
+                target.url, content=body, headers=headers, extensions=target.extensions()
+            )
+        except httpx.HTTPError as exc:
+            return SendResult.transient(message.outbox_id, f"webhook: {exc}")
+        return result_of(message.outbox_id, response, None)
 
     def close(self) -> None:
         self._client.close()

@@ -161,9 +161,17 @@ def test_webhooks_are_signed_and_retried_with_backoff(
     )
     ids = _webhook_plan(factory, http_server.url)
     http_server.script = [503, 503]
-    _drain(factory, settings, FrozenClock(T0))
+    clock = FrozenClock(T0)
+    _drain(factory, settings, clock)
+    assert _states(factory)[ids[0]][0] == "pending"  # one attempt, then the worker's backoff
+    clock.advance(timedelta(seconds=61))
+    _drain(factory, settings, clock)
+    assert _states(factory)[ids[0]][0] == "pending"
+    clock.advance(timedelta(seconds=121))
+    _drain(factory, settings, clock)
     assert _states(factory)[ids[0]][0] == "sent"
-    headers, body = http_server.requests[0]
+    assert http_server.script == []  # both 503s were answered, one per drain
+    headers, body = http_server.requests[-1]
     expected = hmac.new(
         settings.signing_key(),
         headers["X-Campana-Timestamp"].encode() + b"." + body,
