@@ -17,6 +17,7 @@ from core.events import publish
 from sfa.events import ContactMerged
 from sfa.lead_models import Lead
 from sfa.models import Activity, Consent, Contact, TimelineEntry
+from sfa.ownership import change_owner
 from sfa.pipeline_models import Opportunity, Proposal
 from sfa.service import get_contact
 from sfa.timeline import add_timeline_entry
@@ -32,7 +33,6 @@ FILLABLE = (
     "job_title",
     "postal_address",
     "account_id",
-    "owner_id",
 )
 
 
@@ -55,6 +55,8 @@ def merge_contacts(
     for name in FILLABLE:
         if getattr(survivor, name) is None and getattr(loser, name) is not None:
             setattr(survivor, name, getattr(loser, name))
+    if survivor.owner_id is None and loser.owner_id is not None:
+        change_owner(session, survivor, loser.owner_id, actor=actor, now=now)
     survivor.attributes = {**loser.attributes, **survivor.attributes}
     survivor.updated_at, survivor.version = now, survivor.version + 1
     add_timeline_entry(

@@ -166,3 +166,22 @@ class Activity(Base):
     updated_at: Mapped[datetime] = mapped_column(index=True)
     deleted_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
+
+
+class OwnerChange(Base):
+    """One change of owner of a synced record (contact, opportunity, activity).
+
+    Mobile sync reads it to tell a phone that a record left its caller's
+    visibility (a `reassigned` tombstone); `sfa.ownership` writes it.
+    """
+
+    __tablename__ = "sfa_owner_changes"
+    __table_args__ = (Index("ix_sfa_owner_changes_changed_at", "changed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[int]
+    from_owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id"))
+    to_owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id"))
+    changed_at: Mapped[datetime]
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id"))

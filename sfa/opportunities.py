@@ -21,6 +21,7 @@ from core.pagination import PageParams, decode_cursor
 from sfa.errors import StaleVersion
 from sfa.events import OpportunityLost, OpportunityWon
 from sfa.models import LIVE, Account, Contact
+from sfa.ownership import change_owner
 from sfa.pipeline import first_open_stage, stage_named
 from sfa.pipeline_models import Opportunity, Stage, StageChange
 from sfa.pipeline_schemas import (
@@ -184,6 +185,8 @@ def update_opportunity(
     if sent.get("amount") is not None:
         sent["amount_minor"] = to_minor(sent.pop("amount"))
     target = stage_named(session, sent.pop("stage")) if sent.get("stage") else None
+    if "owner_id" in sent:
+        change_owner(session, opportunity, sent.pop("owner_id"), actor=actor, now=now)
     for name, value in sent.items():
         if name in {"amount", "stage"}:
             continue

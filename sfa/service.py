@@ -21,6 +21,7 @@ from sfa import normalize
 from sfa.activities import create_activity
 from sfa.errors import StaleVersion
 from sfa.models import LIVE, Account, Consent, Contact
+from sfa.ownership import change_owner
 from sfa.schemas import (
     AccountCreate,
     AccountUpdate,
@@ -184,9 +185,12 @@ def update_contact(
     if "owner_id" in fields:
         check_owner(session, actor, fields["owner_id"])
     _check_unique(session, fields, contact.id)
+    now = clock.now()
+    if "owner_id" in fields:
+        change_owner(session, contact, fields.pop("owner_id"), actor=actor, now=now)
     for name, value in fields.items():
         setattr(contact, name, value)
-    _touch(contact, clock.now())
+    _touch(contact, now)
     return contact
 
 

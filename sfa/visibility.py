@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, select, true, union
+from sqlalchemy import ColumnElement, Select, false, not_, or_, select, true, union
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role, User
@@ -34,19 +34,39 @@ def subtree_ids(user_id: int) -> Select[Any]:
     return select(combined.c[0])
 
 
-def owner_filter(principal: Principal, column: Any) -> ColumnElement[bool]:
-    """The condition on `column` (an owner_id) that keeps what `principal` may see."""
+def owner_filter(
+    principal: Principal, column: Any, *, tree: Select[Any] | None = None
+) -> ColumnElement[bool]:
+    """The condition on `column` (an owner_id) that keeps what `principal` may see.
+
+    `tree` is a manager's `subtree_ids`, to share when one query filters
+    several owner columns (a query may hold only one CTE of a name).
+    """
     if principal.role in SEE_ALL:
         return true()
     if principal.user_id is None:
         return false()
     if principal.role is Role.MANAGER:
-        in_tree: ColumnElement[bool] = column.in_(subtree_ids(principal.user_id))
+        ids = tree if tree is not None else subtree_ids(principal.user_id)
+        in_tree: ColumnElement[bool] = column.in_(ids)
         return in_tree
     if principal.role is Role.REP:
         own: ColumnElement[bool] = column == principal.user_id
         return own
     return false()
+
+
+def hidden_filter(
+    principal: Principal, column: Any, *, tree: Select[Any] | None = None
+) -> ColumnElement[bool]:
+    """The condition on `column` (an owner_id, maybe NULL) that keeps what `principal` may NOT see.
+
+    The exact complement of `owner_filter`: a NULL owner is hidden from all
+    but the see-all roles (SQL's `NOT (NULL IN ...)` would be NULL, not true).
+    """
+    if principal.role in SEE_ALL:
+        return false()
+    return or_(column.is_(None), not_(owner_filter(principal, column, tree=tree)))
 
 
 def can_own(session: Session, principal: Principal, owner_id: int | None) -> bool:
