@@ -29,6 +29,7 @@ from configurator.schemas import (
     ProductSummary,
 )
 from core.auth import Principal, Role
+from sfa import service as sfa_service
 
 router = APIRouter(prefix="/api/v1", tags=["configurator"])
 
@@ -95,6 +96,8 @@ def get_product(product_id: int, session: SessionDep, _principal: PrincipalDep) 
 def post_configuration(
     body: ConfigurationCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ConfigurationState:
+    if body.contact_id is not None:  # a configuration is attached to a contact one may see
+        sfa_service.get_contact(session, body.contact_id, actor=principal)
     return service.start_configuration(session, body, actor=principal, clock=clock)
 
 

@@ -7,6 +7,7 @@ segment contact lists and previews, and the suppression list.
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import KeyMaker
 from tests.sfa.builders import contact, make_org
@@ -43,3 +44,23 @@ def test_segment_members_and_suppressions_are_for_planners(
     assert preview.status_code == 403
     assert client.get("/api/v1/suppressions", headers=manager).status_code == 403
     assert client.get("/api/v1/suppressions", headers=org.planner.headers).status_code == 200
+
+
+def test_a_configuration_attaches_only_to_a_visible_contact(
+    client: TestClient, auth_headers: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
+    """Tried: a rep attaching another team's contact (whose order would convert for them)."""
+    from configurator import demo
+    from core.clock import SystemClock
+
+    org = make_org(client, auth_headers)
+    with session_factory() as session, session.begin():
+        demo.load(session, SystemClock())
+    own = contact(client, org.r1, email="mine@x.io")
+    other = contact(client, org.r3, email="theirs@x.io")
+    body = {"product": "ebike", "needs": {}}
+    url = "/api/v1/configurations"
+    mine = client.post(url, json={**body, "contact_id": own["id"]}, headers=org.r1.headers)
+    assert mine.status_code == 201
+    theirs = client.post(url, json={**body, "contact_id": other["id"]}, headers=org.r1.headers)
+    assert theirs.status_code == 404
