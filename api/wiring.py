@@ -41,7 +41,7 @@ from ema import jobs as ema_jobs
 from ema.dispatch import Dispatcher, RateLimit
 from ema.events import CampaignTaskOverdue
 from ema.rendering import Renderer
-from ema.segments import ExternalRule, install_external_rules
+from ema.segment_rules import ExternalRule, install_external_rules
 from ema.tokens import Signer
 from sfa import demo as sfa_demo
 from sfa import jobs as sfa_jobs

@@ -44,7 +44,7 @@ def _statuses(rule: Mapping[str, Any]) -> list[str]:
 
 
 class ConfigurationRule:
-    """The `configuration` segment rule (an `ema.segments.ExternalRule`)."""
+    """The `configuration` segment rule (an `ema.segment_rules.ExternalRule`)."""
 
     def problems(self, rule: Any, path: str) -> list[InvalidInput]:
         """Shape errors of the rule's value, each naming its path."""

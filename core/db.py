@@ -89,6 +89,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def is_postgresql(session: Session) -> bool:
+    """True when `session` talks to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Build an engine for `url`; SQLite gets its pragmas and the BEGIN recipe."""
     if not is_sqlite(url):

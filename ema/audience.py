@@ -2,7 +2,9 @@
 
 Enrolment is `INSERT ... SELECT` from `sfa_contacts` with a conflict-ignoring
 insert on (campaign, contact): a snapshot at launch, or again on every tick
-for a live audience (only newcomers get a row; nobody is enrolled twice).
+for a live audience. A NOT EXISTS anti-join keeps members already enrolled
+out of the SELECT, so a tick touches only newcomers; the conflict clause
+still guards against two ticks racing.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, literal, select
+from sqlalchemy import ColumnElement, Table, exists, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db import UTCDateTime
+from core.db import UTCDateTime, is_postgresql
 from core.errors import NotFound
 from ema.models import Enrolment, EnrolmentState, Segment, SegmentKind
 from ema.segments import RuleContext, segment_condition, static_condition
@@ -23,7 +25,7 @@ from sfa.models import Contact
 
 def insert_ignore(session: Session, table: Table) -> Any:
     """`INSERT ... ON CONFLICT DO NOTHING` in the session's dialect."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if is_postgresql(session) else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
 
 
@@ -42,6 +44,11 @@ def enrol_audience(
 ) -> int:
     """Enrol every not-yet-enrolled live member of the segment; returns rows inserted."""
     condition = audience_condition(session, segment_id, at)
+    table = Enrolment.__table__
+    enrolled = table.alias("enrolled")
+    newcomer = ~exists().where(
+        enrolled.c.campaign_id == campaign_id, enrolled.c.contact_id == Contact.id
+    ).correlate(Contact)
     stamp = literal(at, UTCDateTime())
     source = select(
         literal(campaign_id),
@@ -51,8 +58,7 @@ def enrol_audience(
         literal(EnrolmentState.ACTIVE.value),
         stamp,
         stamp,
-    ).where(condition)
-    table = Enrolment.__table__
+    ).where(condition, newcomer)
     columns = ["campaign_id", "contact_id", "step_id", "due_at", "state", "enrolled_at"]
     statement = insert_ignore(session, table)  # type: ignore[arg-type]
     statement = statement.from_select([*columns, "updated_at"], source)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from channels.base import Message, Outcome, SendResult
 from channels.choice import Action, Decision, Policy, Recipient, choose
 from channels.registry import ChannelRegistry
+from core.db import is_postgresql
 from core.errors import DomainError
 from core.scheduler import JobContext, node_name
 from ema.outbox import OutboxMessage, OutboxState
@@ -174,9 +175,7 @@ class Dispatcher:
     ) -> tuple[list[_Send], list[dict[str, Any]]]:
         """What to render (template compiled, context built) and the settles of the rest."""
         window = DEFAULT_POLICY.frequency_window
-        recipients, contacts = load_recipients(
-            session, (r.contact_id for r in rows), now, now - window
-        )
+        recipients, contacts = load_recipients(session, (r.contact_id for r in rows), now - window)
         campaigns = load_campaigns(session, (r.campaign_id for r in rows))
         policies = {cid: policy_for(campaigns.get(cid)) for cid in {r.campaign_id for r in rows}}
         recipients_in = _windowed(session, rows, policies, recipients, now)
@@ -185,15 +184,21 @@ class Dispatcher:
         available = self.channels.names()
         sends: list[_Send] = []
         settles: list[dict[str, Any]] = []
+        accepted: dict[int, int] = defaultdict(int)
         for row in rows:
             recipient = recipients_in(row)
             if recipient is None:
                 settles.append(_skip(row.id, "contact not found"))
                 continue
+            if accepted[row.contact_id]:
+                # Sends accepted earlier in this batch count against the cap too.
+                counted = recipient.recent_sends + accepted[row.contact_id]
+                recipient = replace(recipient, recent_sends=counted)
             decision = choose(recipient, row.content, available, policies[row.campaign_id], now)
             if decision.action is not Action.SEND:
                 settles.append(_decided(row.id, decision))
                 continue
+            accepted[row.contact_id] += 1
             channel = decision.channel or ""
             reference = row.content.get(channel)
             key = f"{channel}:{reference!r}"
@@ -285,7 +290,7 @@ def _windowed(
 
 def claim(session: Session, node: str, now: datetime, limit: int, ttl: float) -> list[Claimed]:
     """Claim up to `limit` rows for `node`: claims whose worker died first, then due rows."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = is_postgresql(session)
     lock = "FOR UPDATE SKIP LOCKED" if postgres else ""
     rows: list[Claimed] = []
     for where, order in (_EXPIRED, _DUE):

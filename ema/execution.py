@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import JSONType, UTCDateTime, session_scope
+from core.db import JSONType, UTCDateTime, is_postgresql, session_scope
 from ema.audience import enrol_audience, insert_ignore
 from ema.journey import CONVERSION_KIND, load_journey
 from ema.models import (
@@ -169,7 +169,7 @@ def _insert_outbox(
 ) -> None:
     """One INSERT ... SELECT from the (already moved) enrolments; conflicts are ignored."""
     payload: Any = bindparam(None, content, type_=JSONType)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         payload = cast(payload, JSONType)
     stamp = literal(batch.now, UTCDateTime())
     source = select(

@@ -32,17 +32,16 @@ def create_sfa_tasks(
 ) -> None:
     """One SFA task per contact for the owner of the contact (a journey `task` step)."""
     delay = parse_duration(step.get("due_in", "")) if step.get("due_in") else None
-    clock = FrozenClock(now)
-    for contact_id in contact_ids:
-        data = activities.ActivityCreate(
-            kind=activities.ActivityKind.TASK,
-            subject=str(step["subject"])[:300],
-            notes=step.get("notes"),
-            contact_id=contact_id,
-            due_at=now + delay if delay else None,
-            origin=f"campaign:{campaign_id}:{step['id']}"[:50],
-        )
-        activities.create_activity(session, data, actor=SYSTEM, clock=clock)
+    activities.create_tasks(
+        session,
+        contact_ids,
+        str(step["subject"]),
+        now + delay if delay else None,
+        actor=SYSTEM,
+        clock=FrozenClock(now),
+        notes=step.get("notes"),
+        origin=f"campaign:{campaign_id}:{step['id']}"[:50],
+    )
 
 
 def advance(ctx: JobContext) -> int:

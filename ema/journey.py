@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from core.errors import InvalidInput, InvalidInputs
-from ema import segments
+from ema.segment_rules import parse_time, validate_rules
 
 STEP_TYPES = ("send", "wait", "branch", "split", "task", "call", "goal")
 DEFAULT_CHANNELS = frozenset({"email", "sms", "webhook", "web", "post", "file"})
@@ -51,17 +51,6 @@ def parse_duration(text: Any) -> timedelta | None:
         return None
     parts = {k: int(v) for k, v in match.groupdict().items() if v}
     return timedelta(**parts)
-
-
-def parse_until(value: Any) -> datetime | None:
-    """An aware ISO 8601 date-time, or None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 def branch_kind(step: dict[str, Any]) -> str | None:
@@ -218,7 +207,7 @@ def _check_wait(step: dict[str, Any], _c: Collection[str], _t: TemplateCheck | N
         if delta is None or delta <= timedelta(0):
             return [("duration", "must be a positive ISO 8601 duration such as P2D or PT6H")]
         return []
-    parsed = parse_until(step["until"])
+    parsed = parse_time(step["until"])
     if parsed is None:
         return [("until", "must be an ISO 8601 date-time with a zone")]
     return []
@@ -235,7 +224,7 @@ def _check_branch(step: dict[str, Any], _c: Collection[str], _t: TemplateCheck |
             return [("on", "must be a return kind such as email.opened, or opened/clicked/...")]
         return []
     try:
-        segments.validate_rules(step["condition"], root="condition")
+        validate_rules(step["condition"], root="condition")
     except InvalidInputs as exc:
         return [(e.field, e.reason) for e in exc.errors]
     return []

@@ -41,7 +41,7 @@ CONTACT_COLUMNS = (
 
 
 def load_recipients(
-    session: Session, contact_ids: Iterable[int], now: datetime, window_start: datetime
+    session: Session, contact_ids: Iterable[int], window_start: datetime
 ) -> tuple[dict[int, Recipient], dict[int, Any]]:
     """Recipients and the contact rows (for rendering), keyed by contact id."""
     ids = sorted(set(contact_ids))
@@ -71,7 +71,6 @@ def load_recipients(
         )
         for c in contacts.values()
     }
-    del now
     return recipients, contacts
 
 

@@ -21,15 +21,8 @@ from ema.schemas import (
     SegmentPreview,
     SegmentUpdate,
 )
-from ema.segments import (
-    EXTERNAL_RULES,
-    LIVE_CONTACT,
-    RuleContext,
-    count_query,
-    explain_nodes,
-    preview_query,
-    validate_rules,
-)
+from ema.segment_rules import EXTERNAL_RULES, validate_rules
+from ema.segments import LIVE_CONTACT, RuleContext, count_query, explain_nodes, preview_query
 from sfa.models import Contact
 
 

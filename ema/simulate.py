@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from ema.audience import audience_condition
 from ema.journey import CONVERSION_KIND, Journey, branch_kind, load_journey, parse_duration
-from ema.journey import parse_until as journey_until
 from ema.schemas import CallCenterDay, SimulatedStep, SimulateRequest, SimulationRead
+from ema.segment_rules import parse_time as journey_until
 from ema.segments import RuleContext, compile_rules, count_query
 from ema.service import get_campaign
 from sfa.models import Contact

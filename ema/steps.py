@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ema.journey import CONVERSION_KIND, Journey, branch_kind, parse_duration
-from ema.journey import parse_until as journey_until
 from ema.models import EnrolmentState
 from ema.returns import Return
+from ema.segment_rules import parse_time as journey_until
 from ema.segments import RuleContext, compile_rules
 from sfa.models import Contact
 

@@ -1,17 +1,19 @@
 """Activities: calls, meetings, emails, notes and tasks with due dates and reminders.
 
-`create_activity` is the entry point other modules use (ema's journey
-`task` step, the call center); they pass `actor=SYSTEM`.
+`create_activity` is the entry point other modules use (the call center);
+they pass `actor=SYSTEM`. `create_tasks` plans one task per contact in a
+constant number of statements (ema's journey `task` step).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from core.auth import Principal
@@ -19,7 +21,7 @@ from core.clock import Clock
 from core.errors import InvalidInput, NotFound
 from core.pagination import PageParams, decode_cursor
 from sfa.lead_models import Lead
-from sfa.models import Activity, Contact
+from sfa.models import Activity, Contact, TimelineEntry
 from sfa.pipeline_models import Opportunity
 from sfa.timeline import add_timeline_entry
 from sfa.visibility import check_owner, owner_filter
@@ -131,6 +133,72 @@ def create_activity(
         occurred_at=now,
     )
     return activity
+
+
+def create_tasks(
+    session: Session,
+    contact_ids: Sequence[int],
+    subject: str,
+    due_at: datetime | None,
+    *,
+    actor: Principal,
+    clock: Clock,
+    notes: str | None = None,
+    origin: str | None = None,
+) -> list[int]:
+    """Plan one open task per contact, owned by the contact's owner; returns the activity ids.
+
+    What `create_activity` guarantees, in three statements whatever the count:
+    the contacts must be visible to `actor`, `actor` may assign to each owner,
+    and each task gets its `activity.task` timeline entry.
+    """
+    ids = list(dict.fromkeys(contact_ids))
+    if not ids:
+        return []
+    found = session.execute(
+        select(Contact.id, Contact.owner_id).where(
+            Contact.id.in_(ids), owner_filter(actor, Contact.owner_id)
+        )
+    )
+    owners: dict[int, int | None] = dict(found.all())
+    missing = [cid for cid in ids if cid not in owners]
+    if missing:
+        raise InvalidInput("contact_ids", f"no contact {missing[0]}")
+    for owner in {actor.user_id or o for o in owners.values()}:
+        check_owner(session, actor, owner)
+    now, subject = clock.now(), subject[:300]
+    rows = [
+        {
+            "kind": ActivityKind.TASK.value,
+            "subject": subject,
+            "notes": notes[:4000] if notes else notes,
+            "contact_id": cid,
+            "owner_id": actor.user_id or owners[cid],
+            "due_at": due_at,
+            "origin": origin,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for cid in ids
+    ]
+    # Contacts are distinct: the contact id maps each returned row to its task
+    # (`sort_by_parameter_order` would make SQLite insert row by row).
+    made = session.execute(insert(Activity).returning(Activity.contact_id, Activity.id), rows)
+    activity_of = {cid: aid for cid, aid in made if cid is not None}
+    entries = [
+        {
+            "contact_id": cid,
+            "occurred_at": now,
+            "kind": f"activity.{ActivityKind.TASK.value}",
+            "summary": subject[:500],
+            "module": "sfa",
+            "ref": f"activity:{activity_of[cid]}",
+        }
+        for cid in ids
+    ]
+    session.execute(insert(TimelineEntry), entries)
+    return [activity_of[cid] for cid in ids]
 
 
 def get_activity(session: Session, activity_id: int, *, actor: Principal) -> Activity:

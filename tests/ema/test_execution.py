@@ -6,13 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.auth import SYSTEM
 from core.clock import FrozenClock
 from ema import service
-from ema.execution import advance_journeys
+from ema.execution import advance_journeys, enrol_live_newcomers
 from ema.jobs import create_sfa_tasks
 from ema.models import Enrolment
 from ema.outbox import OutboxMessage
@@ -218,6 +218,58 @@ def test_live_audience_enrols_newcomers(
     assert len(outbox(session, campaign.id)) == 3
     session.expire_all()
     assert service.read_campaign(session, campaign.id).status == "running"
+
+
+def test_a_live_tick_inserts_only_newcomers_and_leaves_enrolments_alone(
+    session: Session, clock: FrozenClock
+) -> None:
+    """Bad input tried: members already enrolled (one of them finished) in the segment
+    again on the next tick; they are neither re-selected nor rewritten."""
+    ids, tpl, segment_id = _setup(session, clock, n=2)
+    journey = builders.journey(builders.send("s1", {"email": tpl["email"]}))
+    campaign = builders.campaign(session, clock, segment_id, journey, audience="live")
+    service.launch_campaign(session, campaign.id, actor=SYSTEM, clock=clock)
+    session.execute(
+        update(Enrolment)
+        .where(Enrolment.campaign_id == campaign.id, Enrolment.contact_id == ids[0])
+        .values(step_id=None, state="done")
+    )
+    before = _enrolments(session, campaign.id)
+    newcomer = builders.contact(session, clock, email="late@x.io", country="ES")
+    session.flush()
+    clock.advance(timedelta(minutes=1))
+    statements: list[str] = []
+    engine = session.connection().engine
+
+    def note(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        enrol_live_newcomers(session, clock.now())
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1
+    assert "NOT (EXISTS" in inserts[0]
+    after = _enrolments(session, campaign.id)
+    assert {c: after[c] for c in before} == before
+    assert set(after) == {*before, newcomer}
+    assert after[newcomer][:2] == ("s1", "active")
+
+
+def _enrolments(session: Session, campaign_id: int) -> dict[int, tuple[Any, ...]]:
+    session.expire_all()
+    rows = session.execute(
+        select(
+            Enrolment.contact_id,
+            Enrolment.step_id,
+            Enrolment.state,
+            Enrolment.enrolled_at,
+            Enrolment.updated_at,
+        ).where(Enrolment.campaign_id == campaign_id)
+    )
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
 def test_scheduled_start_and_cancel(

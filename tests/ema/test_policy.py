@@ -136,15 +136,18 @@ def test_dispatch_applies_the_campaigns_fallback_quiet_hours_and_cap(
         "email": channel_builders.template(session),
         "web": channel_builders.template(session, "web"),
     }
-    old = channel_builders.outbox(session, [person.id], content, campaign_id=77)
+    # The capped campaign writes to someone else: a send accepted earlier in the same
+    # batch (to_web) would count against the cap of 1.
+    other = channel_builders.contact(session, consents=("email", "web"), time_zone="Europe/Lisbon")
+    old = channel_builders.outbox(session, [person.id, other.id], content, campaign_id=77)
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == old[0])
+        .where(OutboxMessage.id.in_(old))
         .values(state="sent", sent_at=clock.now() - timedelta(days=3))
     )
     [to_web] = channel_builders.outbox(session, [person.id], content, campaign_id=fallback)
     [waits] = channel_builders.outbox(session, [person.id], content, campaign_id=quiet)
-    [first] = channel_builders.outbox(session, [person.id], content, campaign_id=capped)
+    [first] = channel_builders.outbox(session, [other.id], content, campaign_id=capped)
     session.commit()
 
     _drain(session_factory, settings, clock)  # 09:00 in Lisbon (UTC in March)
@@ -155,7 +158,7 @@ def test_dispatch_applies_the_campaigns_fallback_quiet_hours_and_cap(
     assert held.due_at == clock.now().replace(hour=12)
     assert _row(session, first).state == "sent"  # the send 3 days ago is outside 2 days
     [second] = channel_builders.outbox(
-        session, [person.id], content, campaign_id=capped, step_id="s2"
+        session, [other.id], content, campaign_id=capped, step_id="s2"
     )
     session.commit()
     _drain(session_factory, settings, clock)
@@ -164,3 +167,43 @@ def test_dispatch_applies_the_campaigns_fallback_quiet_hours_and_cap(
     assert skipped.reason is not None
     assert skipped.reason.startswith("frequency cap")
     assert session.scalar(select(OutboxMessage.state).where(OutboxMessage.id == waits)) == "pending"
+
+
+def test_the_cap_counts_sends_accepted_earlier_in_the_same_batch(
+    client: TestClient,
+    auth_headers: KeyMaker,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    """Bad input tried: a contact one send below the cap with three rows from three
+    campaigns in one batch (before, all three went out)."""
+    planner = auth_headers("planner")
+    campaigns = [
+        _campaign(client, planner, session, clock, frequency_cap=2).json()["id"] for _ in range(3)
+    ]
+    person = channel_builders.contact(session)
+    content = {"email": channel_builders.template(session)}
+    old = channel_builders.outbox(session, [person.id], content, campaign_id=77)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(old))
+        .values(state="sent", sent_at=clock.now() - timedelta(days=1))
+    )
+    rows = [
+        channel_builders.outbox(session, [person.id], content, campaign_id=cid)[0]
+        for cid in campaigns
+    ]
+    session.commit()
+
+    _drain(session_factory, settings, clock)
+
+    states = [(_row(session, r).state, _row(session, r).reason) for r in rows]
+    assert [s for s, _ in states].count("sent") == 1
+    held = [(s, reason) for s, reason in states if s != "sent"]
+    assert len(held) == 2
+    for state, reason in held:
+        assert state in {"skipped", "pending"}
+        assert reason is not None
+        assert reason.startswith("frequency cap: 2 sent")

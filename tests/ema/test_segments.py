@@ -16,7 +16,7 @@ from core.pagination import PageParams
 from ema import segment_service
 from ema.returns import Return
 from ema.schemas import SegmentCreate
-from ema.segments import validate_rules
+from ema.segment_rules import validate_rules
 from sfa import opportunities, pipeline
 from sfa import service as sfa_service
 from sfa.merge import merge_contacts
