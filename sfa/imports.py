@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import Principal, User
 from core.clock import Clock
+from core.db import is_postgresql
 from core.errors import DomainError, InvalidInput
 from sfa import normalize
 from sfa.models import LIVE, Account, Consent, Contact
@@ -211,11 +212,13 @@ def _insert_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> lis
     transaction holds the write lock and an INTEGER PRIMARY KEY is assigned
     ascending in VALUES order, so the sorted ids are the ids in row order.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        return sorted(session.scalars(insert(model).returning(model.id), rows).all())
-    return list(
-        session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
-    )
+    if is_postgresql(session):
+        returning = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(session.scalars(returning, rows))
+    return sorted(session.scalars(insert(model).returning(model.id), rows).all())
+
+
+_OppRow = tuple[int, dict[str, Any], list[tuple[int, datetime]], str | None]
 
 
 def import_opportunities(
@@ -229,42 +232,35 @@ def import_opportunities(
     """Import opportunities (with their stage history when the file has one)."""
     report, owners = ImportReport(kind="opportunities"), _Owners(session, actor)
     stages = stages_by_name(session)
-    contacts = _ContactLookup(session, actor)
-    batch: list[tuple[dict[str, Any], list[tuple[int, datetime]]]] = []
+    batch: list[_OppRow] = []
     for line, row in _rows(lines):
         report.rows += 1
         try:
-            batch.append(_opportunity_row(row, stages, owners, contacts, clock.now()))
+            fields, history, email = _opportunity_row(row, stages, owners, clock.now())
         except DomainError as exc:
             report.reject(line, _reason(exc))
             continue
+        batch.append((line, fields, history, email))
         if len(batch) >= BATCH:
             _flush_opportunities(session, batch, report, actor)
             batch = []
             if on_batch is not None:
                 on_batch(report)
     _flush_opportunities(session, batch, report, actor)
+    report.errors.sort(key=lambda bad: bad.line)
     if on_batch is not None:
         on_batch(report)
     return report
 
 
-class _ContactLookup:
-    """Finds the live contact of `contact_email` among those the importer may see."""
-
-    def __init__(self, session: Session, actor: Principal) -> None:
-        self._session, self._actor = session, actor
-
-    def by_email(self, email: str) -> int | None:
-        address = normalize.email(email, "contact_email")
-        found = self._session.scalar(
-            select(Contact.id).where(
-                Contact.email == address, LIVE, owner_filter(self._actor, Contact.owner_id)
-            )
-        )
-        if found is None:
-            raise InvalidInput("contact_email", f"no live contact {address!r}")
-        return found
+def _live_contacts(session: Session, actor: Principal, emails: set[str]) -> dict[str, int]:
+    """The live contacts the importer may see among `emails`, by email (one query a batch)."""
+    if not emails:
+        return {}
+    query = select(Contact.email, Contact.id).where(
+        Contact.email.in_(emails), LIVE, owner_filter(actor, Contact.owner_id)
+    )
+    return {row.email: row.id for row in session.execute(query)}
 
 
 def _parse_time(value: str, field: str) -> datetime:
@@ -296,9 +292,9 @@ def _opportunity_row(
     row: dict[str, str],
     stages: dict[str, Stage],
     owners: _Owners,
-    contacts: _ContactLookup,
     now: datetime,
-) -> tuple[dict[str, Any], list[tuple[int, datetime]]]:
+) -> tuple[dict[str, Any], list[tuple[int, datetime]], str | None]:
+    """The deal's fields, its history and its normalised `contact_email` (resolved per batch)."""
     name = row.get("name", "")
     if not name:
         raise InvalidInput("name", "is required")
@@ -320,10 +316,14 @@ def _opportunity_row(
         raise InvalidInput("stage", "differs from the last stage of stage_history")
     last_stage, entered = history[-1]
     closed = entered if last_stage.kind != "open" else None
+    owner_id = owners.resolve(row.get("owner_email", ""))
+    email = (
+        normalize.email(row["contact_email"], "contact_email") if row.get("contact_email") else None
+    )
     fields = {
         "name": name[:300],
-        "owner_id": owners.resolve(row.get("owner_email", "")),
-        "contact_id": contacts.by_email(row["contact_email"]) if row.get("contact_email") else None,
+        "owner_id": owner_id,
+        "contact_id": None,
         "stage_id": last_stage.id,
         "amount_minor": int(amount * 100),
         "currency": currency,
@@ -336,7 +336,7 @@ def _opportunity_row(
         "updated_at": now,
         "version": 1,
     }
-    return fields, [(s.id, at) for s, at in history]
+    return fields, [(s.id, at) for s, at in history], email
 
 
 def _first(stages: dict[str, Stage]) -> Stage:
@@ -362,16 +362,24 @@ def _int(value: str, field: str) -> int | None:
 
 
 def _flush_opportunities(
-    session: Session,
-    batch: list[tuple[dict[str, Any], list[tuple[int, datetime]]]],
-    report: ImportReport,
-    actor: Principal,
+    session: Session, batch: list[_OppRow], report: ImportReport, actor: Principal
 ) -> None:
-    if not batch:
+    contacts = _live_contacts(session, actor, {email for *_, email in batch if email})
+    kept: list[tuple[dict[str, Any], list[tuple[int, datetime]]]] = []
+    for line, fields, history, email in batch:
+        if email is not None:
+            if email not in contacts:
+                report.reject(
+                    line, InvalidInput("contact_email", f"no live contact {email!r}").message
+                )
+                continue
+            fields["contact_id"] = contacts[email]
+        kept.append((fields, history))
+    if not kept:
         return
-    ids = _insert_ids(session, Opportunity, [fields for fields, _ in batch])
+    ids = _insert_ids(session, Opportunity, [fields for fields, _ in kept])
     changes = []
-    for opp_id, (_, history) in zip(ids, batch, strict=True):
+    for opp_id, (_, history) in zip(ids, kept, strict=True):
         previous = None
         for stage_id, at in history:
             changes.append(
@@ -385,4 +393,4 @@ def _flush_opportunities(
             )
             previous = stage_id
     session.execute(insert(StageChange), changes)
-    report.imported += len(batch)
+    report.imported += len(kept)

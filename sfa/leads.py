@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.auth import Principal, Role, User
@@ -231,7 +232,9 @@ def ingest_lead(session: Session, data: LeadIn, *, caller: str, clock: Clock) ->
     contact = find_live_contact(session, email, phone)
     duplicate = contact is not None
     if contact is None:
-        contact = _new_contact(session, data, email, phone, country, owner, caller, now)
+        contact, duplicate = _new_or_live_contact(
+            session, data, email, phone, country, owner, caller, now
+        )
     lead = Lead(
         contact_id=contact.id,
         owner_id=owner if owner is not None else contact.owner_id,
@@ -268,6 +271,31 @@ def ingest_lead(session: Session, data: LeadIn, *, caller: str, clock: Clock) ->
     )
     publish(session, LeadCreated(lead.id, contact.id, lead.source, duplicate))
     return LeadResult(outcome=outcome, lead_id=lead.id, contact_id=contact.id)
+
+
+def _new_or_live_contact(
+    session: Session,
+    data: LeadIn,
+    email: str | None,
+    phone: str | None,
+    country: str | None,
+    owner: int | None,
+    caller: str,
+    now: datetime,
+) -> tuple[Contact, bool]:
+    """A new contact, or the live one a concurrent transaction committed since the lookup.
+
+    The insert runs in a SAVEPOINT: when the live-email/phone unique index refuses it,
+    only the savepoint is rolled back and the lead takes the duplicate path.
+    """
+    try:
+        with session.begin_nested():
+            return _new_contact(session, data, email, phone, country, owner, caller, now), False
+    except IntegrityError:
+        contact = find_live_contact(session, email, phone)
+        if contact is None:
+            raise
+        return contact, True
 
 
 def _new_contact(

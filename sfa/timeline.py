@@ -131,10 +131,6 @@ def _parse_cursor(cursor: str | None, names: Sequence[str]) -> _Key | None:
     return _Key(at, source, seq)
 
 
-def _bound(after: _Key | None, source: str) -> Bound | None:
-    return after.bound_for(source) if after is not None else None
-
-
 def _stream(source: str, rows: Sequence[HistoryEntry]) -> Iterator[tuple[Any, ...]]:
     for row in rows:
         yield (row.occurred_at, source, row.seq, row)

@@ -1,7 +1,8 @@
 """SFA against a real `campana serve` process: a signed webhook lead (replayed under its
 Idempotency-Key), a CSV upload through multipart, then a phone syncing and editing with ETags.
 
-Bad inputs tried: a tampered body under a valid signature, a stale If-Match.
+Bad inputs tried: a tampered body under a valid signature, a stale If-Match, concurrent
+replays of one Idempotency-Key, concurrent leads with one new email under different keys.
 """
 
 from __future__ import annotations
@@ -68,16 +69,21 @@ def _flow(base: str, admin: httpx.Client) -> None:
     assert [o["stage"] for o in later["opportunities"]] == ["Won"]
 
 
+def _integration_key(admin: httpx.Client) -> str:
+    admin.post("/api/v1/integrations", json={"name": "burst"})
+    key: str = admin.post(
+        "/api/v1/apikeys", json={"name": "burst-key", "role": "integration"}
+    ).json()["key"]
+    return key
+
+
 def test_concurrent_replays_of_one_idempotency_key_make_one_lead(
     server: tuple[str, str],
 ) -> None:
     base, key = server
     auth = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=base, headers=auth, timeout=30) as admin:
-        admin.post("/api/v1/integrations", json={"name": "burst"})
-        integration_key = admin.post(
-            "/api/v1/apikeys", json={"name": "burst-key", "role": "integration"}
-        ).json()["key"]
+        integration_key = _integration_key(admin)
         headers = {"Authorization": f"Bearer {integration_key}", "Idempotency-Key": "same"}
         lead = {"email": "burst@x.io", "source": "burst"}
 
@@ -92,3 +98,26 @@ def test_concurrent_replays_of_one_idempotency_key_make_one_lead(
         assert status == 201, text
         log = admin.get("/api/v1/leads/ingestions").json()
         assert [row["outcome"] for row in log] == ["created"]
+
+
+def test_concurrent_leads_with_one_new_email_share_one_contact(server: tuple[str, str]) -> None:
+    """Bad input: 8 concurrent leads for one new email, each under its own Idempotency-Key."""
+    base, key = server
+    auth = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=base, headers=auth, timeout=30) as admin:
+        integration = {"Authorization": f"Bearer {_integration_key(admin)}"}
+        lead = {"email": "Race@X.io", "source": "race"}
+
+        def push(n: int) -> tuple[int, int]:
+            headers = {**integration, "Idempotency-Key": f"race-{n}"}
+            response = httpx.post(f"{base}/api/v1/leads", json=lead, headers=headers, timeout=30)
+            assert response.status_code in (200, 201), response.text
+            return response.status_code, response.json()["contact_id"]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(push, range(8)))
+        assert sorted(status for status, _ in answers) == [200] * 7 + [201]
+        assert len({contact for _, contact in answers}) == 1
+        contacts = admin.get("/api/v1/contacts", params={"limit": 50}).json()
+        assert [c["email"] for c in contacts["items"]] == ["race@x.io"]
+        assert len(admin.get("/api/v1/leads", params={"limit": 50}).json()) == 8

@@ -7,11 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from core.clock import FrozenClock
 from core.events import EventBus
+from sfa import leads
 from sfa.events import LeadCreated
 from sfa.leads import sign
+from sfa.models import Contact
+from tests.builders import T0
 from tests.conftest import KeyMaker
 from tests.sfa.builders import make_org
 
@@ -131,3 +136,23 @@ def test_lead_status_changes(client: TestClient, auth_headers: KeyMaker) -> None
     assert client.patch(url, json={"status": "open"}, headers=org.r2.headers).status_code == 404
     leads = client.get("/api/v1/leads", headers=org.r1.headers).json()
     assert [lead["id"] for lead in leads] == [pushed["lead_id"]]
+
+
+def test_contact_created_concurrently_after_the_lookup_makes_a_duplicate(
+    session: Session,
+) -> None:
+    """Bad input: a lead whose new email (then phone) a concurrent request inserted as a live
+    contact between `find_live_contact` and the insert; the unique index refuses the insert.
+    """
+    raced = Contact(
+        email="race@x.io", phone="+351912000999", attributes={}, created_at=T0, updated_at=T0
+    )
+    session.add(raced)
+    session.flush()
+    for email, phone in (("race@x.io", None), (None, "+351912000999")):
+        data = leads.LeadIn(email=email, phone=phone, source="race")
+        contact, duplicate = leads._new_or_live_contact(
+            session, data, email, phone, None, None, "key:race", T0
+        )
+        assert (contact.id, duplicate) == (raced.id, True)
+    assert session.scalar(select(func.count()).select_from(Contact)) == 1
