@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -73,21 +74,28 @@ def _states(factory: sessionmaker[Session]) -> dict[int, tuple[str, str | None]]
         return {oid: (state, reason) for oid, state, reason in rows}
 
 
-def test_starttls_and_auth_then_every_message_once_with_its_headers(
-    factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _tls_auth_server(
+    handler: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Controller:
+    """An SMTP server that requires STARTTLS (self-signed, trusted here) and campana/s3cret."""
     cert, key = self_signed(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    handler = Recorder()
-    server = start(
+    return start(
         handler,
         tls_context=context,
         require_starttls=True,
         auth_required=True,
         authenticator=Authenticator("campana", "s3cret"),
     )
+
+
+def test_starttls_and_auth_then_every_message_once_with_its_headers(
+    factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = Recorder()
+    server = _tls_auth_server(handler, tmp_path, monkeypatch)
     try:
         ids = _plan(factory, 5)
         settings = _settings(
@@ -109,18 +117,8 @@ def test_starttls_and_auth_then_every_message_once_with_its_headers(
 def test_wrong_credentials_leave_messages_pending_for_a_retry(
     factory: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cert, key = self_signed(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
     handler = Recorder()
-    server = start(
-        handler,
-        tls_context=context,
-        require_starttls=True,
-        auth_required=True,
-        authenticator=Authenticator("campana", "s3cret"),
-    )
+    server = _tls_auth_server(handler, tmp_path, monkeypatch)
     try:
         _plan(factory, 2)
         settings = _settings(
