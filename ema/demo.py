@@ -28,7 +28,7 @@ def _templates(session: Session, clock: Clock) -> tuple[int, int]:
             name="Demo welcome email",
             subject="Welcome, {{ contact.first_name or 'friend' }}",
             html=WELCOME_HTML,
-            text="Hello, welcome to Campana!",
+            text="Hello {{ contact.first_name or 'there' }}, welcome to Campana!",
         ),
         actor=SYSTEM,
         clock=clock,
