@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api import wiring
 from core.auth import PrincipalCache
-from core.clock import Clock, SystemClock
+from core.clock import CLOCK_KEY, Clock, SystemClock
 from core.db import make_engine, make_session_factory
 from core.events import BUS_KEY, EventBus
 from core.scheduler import JobContext
@@ -46,5 +46,6 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     wiring.import_models()
     engine = make_engine(settings.database_url)
     bus = wiring.build_bus(settings)
-    factory = make_session_factory(engine, **{BUS_KEY: bus})
-    return Runtime(settings, engine, factory, bus, clock or SystemClock())
+    clock = clock or SystemClock()
+    factory = make_session_factory(engine, **{BUS_KEY: bus, CLOCK_KEY: clock})
+    return Runtime(settings, engine, factory, bus, clock)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy.orm import Session
+
 
 class Clock(Protocol):
     """Something that tells the current time, timezone-aware, in UTC."""
@@ -36,3 +38,13 @@ class FrozenClock:
 
     def set(self, at: datetime) -> None:
         self._now = at.astimezone(UTC)
+
+
+CLOCK_KEY = "clock"
+"""Where a session carries its clock (like the event bus), for event handlers."""
+
+
+def clock_of(session: Session) -> Clock:
+    """The clock of the use case that opened `session` (the system clock if none)."""
+    clock: Clock = session.info.get(CLOCK_KEY) or SystemClock()
+    return clock

@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from core.clock import Clock, SystemClock
+from core.clock import clock_of
 from ema.events import CampaignTaskOverdue
 from ema.journey import CONVERSION_KIND
 from ema.models import Campaign, Enrolment, StaticListMember
@@ -117,7 +117,7 @@ def on_opportunity_won(session: Session, event: OpportunityWon) -> None:
             Enrolment.contact_id == event.contact_id,
         )
     )
-    clock: Clock = session.info.get("clock") or SystemClock()
+    clock = clock_of(session)
     session.add(
         Return(
             contact_id=event.contact_id,
@@ -159,7 +159,7 @@ def on_campaign_task_overdue(session: Session, event: CampaignTaskOverdue) -> No
         return
     campaign = session.get(Campaign, event.campaign_id)
     where = f"campaign {campaign.name!r}" if campaign is not None else "a campaign"
-    now = (session.info.get("clock") or SystemClock()).now()
+    now = clock_of(session).now()
     session.add(
         Activity(
             kind="task",

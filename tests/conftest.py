@@ -26,7 +26,7 @@ from api.app import create_app
 from api.runtime import Runtime
 from core import migrate
 from core.auth import create_api_key, create_user
-from core.clock import FrozenClock
+from core.clock import CLOCK_KEY, FrozenClock
 from core.db import make_engine
 from core.events import BUS_KEY, EventBus
 from core.settings import Settings
@@ -155,13 +155,15 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def session_factory(connection: Connection, bus: EventBus) -> sessionmaker[Session]:
+def session_factory(
+    connection: Connection, bus: EventBus, clock: FrozenClock
+) -> sessionmaker[Session]:
     """Sessions whose commits become savepoints of the test's transaction."""
     return sessionmaker(
         bind=connection,
         join_transaction_mode="create_savepoint",
         expire_on_commit=False,
-        info={BUS_KEY: bus},
+        info={BUS_KEY: bus, CLOCK_KEY: clock},
     )
 
 
